@@ -1,0 +1,21 @@
+import { expect, Page } from "@playwright/test";
+
+/** Load the chat, fail on any page error (a broken wasm shows up only here), and wait until
+ * the page says it is connected: input typed before hydration would be lost. */
+export async function openChat(page: Page, url = "/") {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(url);
+  await expect(page.locator("#chat-form")).toBeVisible();
+  await expect(page.locator("#status")).toHaveText("connected");
+  return errors;
+}
+
+export async function send(page: Page, text: string) {
+  await page.locator("#input").fill(text);
+  await page.locator("#chat-form button").click();
+}
+
+export function messages(page: Page) {
+  return page.locator("#messages li");
+}

@@ -1,0 +1,244 @@
+//! Server settings, from flags or `NATTER_*` environment variables.
+
+use std::{net::SocketAddr, time::Duration};
+
+use clap::Parser;
+
+/// Default for `--max-payload`: OWASP's "64 KB or less" for WebSocket messages, applied to
+/// both transports so a browser cannot get around the polling limit by switching to WebSocket.
+pub const DEFAULT_MAX_PAYLOAD: u64 = 64 * 1024;
+/// socket.io's own defaults, which the browser client expects unless told otherwise.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(25);
+pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(name = "natter", version, about = "Natter chat server")]
+pub struct Config {
+    /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
+    #[arg(long, env = "NATTER_ADDR")]
+    pub addr: Option<SocketAddr>,
+
+    /// Socket.IO transports to accept, comma-separated: `polling`, `websocket`.
+    /// `websocket` alone needs no sticky sessions behind a load balancer.
+    #[arg(
+        long,
+        value_name = "LIST",
+        env = "NATTER_TRANSPORTS",
+        default_value = "polling,websocket",
+        value_parser = parse_transports
+    )]
+    pub transports: Transports,
+
+    /// Extra origin allowed to open Socket.IO connections, e.g. `https://chat.example.com`
+    /// (exact match; repeat the flag or comma-separate). Same-origin requests are always allowed.
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "NATTER_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        value_parser = parse_origin
+    )]
+    pub allowed_origins: Vec<String>,
+
+    /// Largest accepted HTTP polling body and WebSocket message, in bytes.
+    #[arg(
+        long,
+        value_name = "BYTES",
+        env = "NATTER_MAX_PAYLOAD",
+        default_value_t = DEFAULT_MAX_PAYLOAD,
+        value_parser = clap::value_parser!(u64).range(1024..=16 * 1024 * 1024)
+    )]
+    pub max_payload: u64,
+
+    /// How often the server pings each client, in milliseconds.
+    #[arg(
+        long = "ping-interval-ms",
+        value_name = "MS",
+        env = "NATTER_PING_INTERVAL_MS",
+        default_value = "25000",
+        value_parser = parse_millis
+    )]
+    pub ping_interval: Duration,
+
+    /// How long a client may take to answer a ping before it is dropped, in milliseconds.
+    #[arg(
+        long = "ping-timeout-ms",
+        value_name = "MS",
+        env = "NATTER_PING_TIMEOUT_MS",
+        default_value = "20000",
+        value_parser = parse_millis
+    )]
+    pub ping_timeout: Duration,
+}
+
+impl Default for Config {
+    /// The settings used without flags or environment, for tests and embedding.
+    fn default() -> Self {
+        Config {
+            addr: None,
+            transports: Transports::BOTH,
+            allowed_origins: Vec::new(),
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            ping_interval: DEFAULT_PING_INTERVAL,
+            ping_timeout: DEFAULT_PING_TIMEOUT,
+        }
+    }
+}
+
+/// Which Engine.IO transports the server accepts; never both `false`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transports {
+    pub polling: bool,
+    pub websocket: bool,
+}
+
+impl Transports {
+    pub const BOTH: Transports = Transports {
+        polling: true,
+        websocket: true,
+    };
+    pub const WEBSOCKET_ONLY: Transports = Transports {
+        polling: false,
+        websocket: true,
+    };
+    pub const POLLING_ONLY: Transports = Transports {
+        polling: true,
+        websocket: false,
+    };
+}
+
+fn parse_transports(list: &str) -> Result<Transports, String> {
+    let mut transports = Transports {
+        polling: false,
+        websocket: false,
+    };
+    for name in list
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        match name.to_ascii_lowercase().as_str() {
+            "polling" => transports.polling = true,
+            "websocket" => transports.websocket = true,
+            _ => {
+                return Err(format!(
+                    "unknown transport `{name}` (expected polling, websocket)"
+                ));
+            }
+        }
+    }
+    if transports.polling || transports.websocket {
+        Ok(transports)
+    } else {
+        Err("at least one transport is required".into())
+    }
+}
+
+/// Accepts only what a browser can send as `Origin` (`scheme://host[:port]`), lowercased the way
+/// browsers serialise it, so a typo such as a trailing slash fails at startup instead of
+/// silently never matching.
+/// A blank entry parses to "" and is dropped by the origin check, so an empty
+/// `NATTER_ALLOWED_ORIGINS` means "none" rather than a startup error.
+fn parse_origin(origin: &str) -> Result<String, String> {
+    let origin = origin.trim();
+    if origin.is_empty() {
+        return Ok(String::new());
+    }
+    let authority = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .ok_or_else(|| format!("origin `{origin}` must start with http:// or https://"))?;
+    let valid = !authority.is_empty()
+        && authority
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if valid {
+        Ok(origin.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "origin `{origin}` must be scheme://host[:port] with no path or wildcard"
+        ))
+    }
+}
+
+fn parse_millis(text: &str) -> Result<Duration, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("must be greater than zero".into()),
+        Ok(millis) => Ok(Duration::from_millis(millis)),
+        Err(_) => Err(format!("`{text}` is not a whole number of milliseconds")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_clap_defaults() {
+        let parsed = Config::try_parse_from(["natter"]).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn flags() {
+        let parsed = Config::try_parse_from([
+            "natter",
+            "--addr=0.0.0.0:8080",
+            "--transports=websocket",
+            "--allowed-origin=https://Chat.Example.com",
+            "--allowed-origin=http://localhost:3000,http://[::1]:3000",
+            "--ping-interval-ms=300",
+            "--ping-timeout-ms=2000",
+            "--max-payload=2048",
+        ])
+        .unwrap();
+        assert_eq!(parsed.addr, Some("0.0.0.0:8080".parse().unwrap()));
+        assert_eq!(parsed.transports, Transports::WEBSOCKET_ONLY);
+        assert_eq!(
+            parsed.allowed_origins,
+            [
+                "https://chat.example.com",
+                "http://localhost:3000",
+                "http://[::1]:3000"
+            ]
+        );
+        assert_eq!(parsed.ping_interval, Duration::from_millis(300));
+        assert_eq!(parsed.ping_timeout, Duration::from_secs(2));
+        assert_eq!(parsed.max_payload, 2048);
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        for bad in [
+            "--transports=",
+            "--transports=smoke-signals",
+            "--allowed-origin=*",
+            "--allowed-origin=chat.example.com",
+            "--allowed-origin=https://chat.example.com/",
+            "--allowed-origin=https://*.example.com",
+            "--ping-interval-ms=0",
+            "--ping-timeout-ms=2s",
+            "--max-payload=10",
+        ] {
+            assert!(
+                Config::try_parse_from(["natter", bad]).is_err(),
+                "{bad} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn blank_origin_list_is_accepted() {
+        let parsed = Config::try_parse_from(["natter", "--allowed-origin="]).unwrap();
+        assert!(parsed.allowed_origins.iter().all(String::is_empty));
+    }
+
+    #[test]
+    fn transports_list() {
+        assert_eq!(parse_transports("polling"), Ok(Transports::POLLING_ONLY));
+        assert_eq!(
+            parse_transports(" WebSocket , polling "),
+            Ok(Transports::BOTH)
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The server: Leptos SSR pages and static files plus Socket.IO, on one axum router and port.
+
+mod config;
+mod error;
+mod origin;
+mod sink;
+mod socket;
+
+use std::{future::IntoFuture, process::ExitCode, time::Duration};
+
+use axum::{Router, middleware};
+use clap::Parser;
+use leptos::config::{LeptosOptions, get_configuration};
+use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use origin::OriginPolicy;
+use socketioxide::SocketIo;
+use tokio::{net::TcpListener, sync::oneshot};
+use tower_http::compression::CompressionLayer;
+use tracing_subscriber::EnvFilter;
+
+pub use config::{Config, Transports};
+pub use error::StartError;
+
+/// Where socketioxide serves Engine.IO (its default, and what every client assumes).
+pub const SOCKET_IO_PATH: &str = "/socket.io";
+
+/// How long open HTTP requests may take to finish after a shutdown signal.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The binary's entry point: parse flags, serve until SIGTERM or Ctrl-C.
+pub async fn main() -> ExitCode {
+    let config = Config::parse();
+    init_tracing();
+    match run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(config: Config) -> Result<(), StartError> {
+    let leptos_options = get_configuration(None)?.leptos_options;
+    let addr = config.addr.unwrap_or(leptos_options.site_addr);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    let (app, io) = router(leptos_options, &config);
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!("listening on http://{bound}");
+
+    let (draining_tx, draining) = oneshot::channel();
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        // Closing the transports sends every client a close, so they see "transport close"
+        // and reconnect (to the next instance) instead of waiting for a ping timeout; it also
+        // completes long-polling requests, which graceful shutdown would otherwise wait on.
+        io.close().await;
+        draining_tx.send(()).ok();
+    });
+    tokio::select! {
+        served = serve.into_future() => served.map_err(StartError::Serve),
+        () = async {
+            if draining.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(DRAIN_TIMEOUT).await;
+        } => {
+            tracing::warn!("requests still open after {DRAIN_TIMEOUT:?}; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+/// The whole HTTP surface. Returns the [`SocketIo`] handle too, to emit from outside handlers
+/// and to close every connection on shutdown.
+///
+/// # Panics
+/// Outside a Tokio runtime.
+pub fn router(leptos_options: LeptosOptions, config: &Config) -> (Router, SocketIo) {
+    let routes = generate_route_list(crate::app::App);
+    let pages = Router::new()
+        .leptos_routes(&leptos_options, routes, {
+            let options = leptos_options.clone();
+            move || crate::app::shell(options.clone())
+        })
+        .fallback(file_and_error_handler(crate::app::shell))
+        .with_state(leptos_options)
+        // Only pages and /pkg assets: the Socket.IO layer below answers its own requests
+        // before they get here, so its long-polling responses are never buffered by a
+        // compressor.
+        .layer(CompressionLayer::new().br(true).gzip(true));
+
+    let (socket_io_layer, io) = socket::layer(config);
+    let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
+    let app = pages
+        .layer(socket_io_layer)
+        .layer(middleware::from_fn_with_state(policy, origin::check_origin));
+    (app, io)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,140 @@
+//! The Socket.IO side: engine limits and the event handlers of the "/" namespace.
+
+use std::convert::Infallible;
+
+use natter_contract::{ErrorCode, SendAck, SendMessage, event};
+use serde::{Deserialize, Deserializer, de::DeserializeOwned, de::Error as _};
+use socketioxide::{
+    ParserConfig, SocketIo, SocketIoBuilder, TransportType,
+    extract::{AckSender, Event, SocketRef, TryData},
+    handler::ConnectHandler,
+    layer::SocketIoLayer,
+    socket::DisconnectReason,
+};
+
+use super::{
+    SOCKET_IO_PATH,
+    config::{Config, Transports},
+    sink::{MessageSink, Post, Slot},
+};
+
+/// Packets queued per client before emits to it fail. socketioxide's 128 is easily filled by a
+/// polling client between two requests while a busy room chats; a full buffer makes the next
+/// ping fail and drops the client.
+const MAX_BUFFER_SIZE: usize = 1024;
+
+/// Natter sends no binary events, so attachments are refused beyond a token allowance rather
+/// than buffered up to socketioxide's defaults (10 MB, 10,000 attachments).
+const MAX_INCOMING_BINARIES: usize = 1;
+const MAX_BINARY_BYTES: usize = 4 * 1024;
+
+/// Event names are attacker-chosen; this much is enough to recognise one in a log.
+const LOGGED_EVENT_CHARS: usize = 64;
+
+/// Builds the Socket.IO layer and registers Natter's handlers on "/". Other namespaces are
+/// never registered, so socketioxide refuses them with a CONNECT_ERROR.
+///
+/// # Panics
+/// Outside a Tokio runtime (the message writer task is spawned here).
+pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
+    let max_message = usize::try_from(config.max_payload).unwrap_or(usize::MAX);
+    let builder = SocketIo::builder()
+        .req_path(SOCKET_IO_PATH)
+        // Polling bodies (413 beyond it) and WebSocket messages/frames are limited separately
+        // by socketioxide; one limit for all keeps a client from picking the laxer transport.
+        .max_payload(config.max_payload)
+        .ws_max_message_size(max_message)
+        .ws_max_frame_size(max_message)
+        .max_buffer_size(MAX_BUFFER_SIZE)
+        .ping_interval(config.ping_interval)
+        .ping_timeout(config.ping_timeout)
+        .with_parser(
+            ParserConfig::common()
+                .max_incoming_binaries(MAX_INCOMING_BINARIES)
+                .max_incoming_binary_buf_size(MAX_BINARY_BYTES),
+        )
+        .with_state(MessageSink::start());
+    let (layer, io) = with_transports(builder, config.transports).build_layer();
+    io.ns("/", on_connect.with(attach_handlers));
+    (layer, io)
+}
+
+fn with_transports(builder: SocketIoBuilder, transports: Transports) -> SocketIoBuilder {
+    match (transports.polling, transports.websocket) {
+        (true, false) => builder.transports([TransportType::Polling]),
+        (false, true) => builder.transports([TransportType::Websocket]),
+        _ => builder.transports([TransportType::Polling, TransportType::Websocket]),
+    }
+}
+
+/// Runs as connect middleware, which socketioxide awaits before it sends the CONNECT ack,
+/// whereas the connect handler is spawned after it: handlers attached there could miss an
+/// event a fast client sends as soon as it sees the ack.
+async fn attach_handlers(socket: SocketRef) -> Result<(), Infallible> {
+    socket.on(event::CHAT_MESSAGE, on_chat_message);
+    socket.on_fallback(on_unknown_event);
+    socket.on_disconnect(on_disconnect);
+    Ok(())
+}
+
+async fn on_connect(socket: SocketRef) {
+    tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "user connected");
+}
+
+async fn on_disconnect(socket: SocketRef, reason: DisconnectReason) {
+    tracing::info!(sid = %socket.id, %reason, "user disconnected");
+}
+
+async fn on_chat_message(
+    socket: SocketRef,
+    TryData(payload): TryData<JsonObject<SendMessage>>,
+    ack: AckSender,
+    io: SocketIo,
+    slot: Slot,
+) {
+    let message = match payload {
+        Ok(JsonObject(message)) => message,
+        Err(error) => {
+            tracing::debug!(sid = %socket.id, %error, "unreadable chat message");
+            return refuse(ack, ErrorCode::InvalidPayload);
+        }
+    };
+    if let Err(code) = message.validate() {
+        return refuse(ack, code);
+    }
+    if let Err((code, ack)) = slot.fill(Post {
+        body: message.body,
+        ack,
+        io,
+    }) {
+        refuse(ack, code);
+    }
+}
+
+/// Any event Natter does not define; acked as an error so a client waiting on it fails fast.
+async fn on_unknown_event(socket: SocketRef, Event(name): Event, ack: AckSender) {
+    let name: String = name.chars().take(LOGGED_EVENT_CHARS).collect();
+    tracing::debug!(sid = %socket.id, event = ?name, "unknown event");
+    refuse(ack, ErrorCode::InvalidPayload);
+}
+
+/// Sends the error ack; does nothing when the client did not ask for one.
+fn refuse(ack: AckSender, code: ErrorCode) {
+    if let Err(error) = ack.send(&SendAck::Error(code.into())) {
+        tracing::debug!(%error, "could not send an error ack");
+    }
+}
+
+/// `T` from a JSON object only. serde's derived `Deserialize` also builds a struct from an
+/// array of its fields in order (`["hi"]` as a `SendMessage`), a second wire shape the
+/// contract does not define and clients must not come to rely on.
+struct JsonObject<T>(T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object = serde_json::Map::deserialize(deserializer)?;
+        T::deserialize(serde_json::Value::Object(object))
+            .map(JsonObject)
+            .map_err(D::Error::custom)
+    }
+}

@@ -1,0 +1,180 @@
+//! Hostile input and hostile origins: malformed packets, oversized payloads, CSWSH.
+
+use natter::server::Config;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::{
+    Message,
+    protocol::frame::{
+        Frame as WsFrame,
+        coding::{Data, OpCode},
+    },
+};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn malformed_packets_hurt_only_their_sender() {
+    let server = start(test_config()).await;
+    let mut bob = WsClient::join(&server).await;
+    let texts = [
+        r#"42["chat message""#,
+        "4999",
+        r#"42[{"toString":"x"}]"#,
+        r#"42[true,"foo"]"#,
+        r#"42[null,"bar"]"#,
+        r#"42["connect"]"#,
+        r#"442["some","data""#,
+        "45",
+        "451",
+        "45a-",
+        "451.23-",
+        r#"451-["hello",{"_placeholder":true,"num":"splice"}]"#,
+        r#"45999999999-["chat message",{"_placeholder":true,"num":0}]"#,
+        r#"42["chat message",{"_placeholder":true,"num":0}]"#,
+        "4",
+        "",
+        "9",
+        "0",
+        "42é[",
+        "41",
+    ];
+    let mut attacks: Vec<Message> = texts.iter().map(|text| Message::text(*text)).collect();
+    attacks.push(Message::binary(vec![0xff, 0xfe, 0x00]));
+    let invalid_utf8 =
+        WsFrame::message(vec![b'4', b'2', 0xc3, 0x28], OpCode::Data(Data::Text), true);
+    attacks.push(Message::Frame(invalid_utf8));
+
+    for (n, attack) in attacks.into_iter().enumerate() {
+        let mallory = WsClient::join(&server).await;
+        mallory.send_raw(vec![attack]);
+        let body = format!("still fine after attack {n}");
+        let ack = bob.chat(1, &json!({ "body": body }).to_string()).await;
+        assert!(ack["ok"]["id"].is_u64(), "attack {n}: {ack}");
+        drop(mallory);
+    }
+    let session = PollingSession::open(&server).await;
+    let post = http()
+        .post(&session.url)
+        .body(vec![b'4', b'2', 0xff, 0xfe])
+        .send()
+        .await
+        .unwrap();
+    assert!(post.status().is_success() || post.status().is_client_error());
+    assert_eq!(
+        http().get(server.url("/")).send().await.unwrap().status(),
+        200
+    );
+    assert!(bob.chat(2, r#"{"body":"last"}"#).await["ok"]["id"].is_u64());
+}
+
+#[tokio::test]
+async fn oversized_payloads_are_cut_off() {
+    let server = start(test_config()).await;
+    let session = PollingSession::open(&server).await;
+    let huge = format!(
+        "42[\"chat message\",{{\"body\":\"{}\"}}]",
+        "x".repeat(65536)
+    );
+    assert_eq!(
+        http()
+            .post(&session.url)
+            .body(huge)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        413
+    );
+
+    let mut bob = WsClient::join(&server).await;
+    let mut mallory = WsClient::join(&server).await;
+    mallory.send(&format!(
+        "42[\"chat message\",{{\"body\":\"{}\"}}]",
+        "x".repeat(65536)
+    ));
+    mallory.closed().await;
+    // The largest message the contract allows still fits, even in multi-byte characters.
+    let largest = json!({ "body": "é".repeat(natter_contract::MAX_MESSAGE_CHARS) }).to_string();
+    assert!(bob.chat(1, &largest).await["ok"]["id"].is_u64());
+    let session = PollingSession::open(&server).await;
+    session.post("40").await;
+    session
+        .post(&format!(r#"42["chat message",{largest}]"#))
+        .await;
+    assert_eq!(
+        bob.event().await.1["body"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .count(),
+        4000
+    );
+}
+
+#[tokio::test]
+async fn foreign_origins_are_refused() {
+    let config = Config {
+        allowed_origins: vec!["https://chat.example.com".into()],
+        ..test_config()
+    };
+    let server = start(config).await;
+    let own = server.own_origin();
+    let suffix = format!("{own}.evil.com");
+    for origin in [
+        "http://evil.example",
+        "null",
+        &suffix,
+        "https://chat.example.com.evil.com",
+    ] {
+        assert_eq!(
+            polling_open(&server, Some(origin)).await.status(),
+            403,
+            "{origin}"
+        );
+        let refused = WsClient::open(&server, Some(origin), true).await.err();
+        let Some(tokio_tungstenite::tungstenite::Error::Http(response)) = refused else {
+            panic!("websocket from {origin} was not refused with an HTTP error");
+        };
+        assert_eq!(response.status(), 403, "{origin}");
+    }
+    let session = PollingSession::open(&server).await;
+    let post = http()
+        .post(&session.url)
+        .header("origin", "http://evil.example")
+        .body("40");
+    assert_eq!(post.send().await.unwrap().status(), 403);
+
+    let https_own = own.replace("http://", "https://");
+    for origin in [
+        Some(own.as_str()),
+        Some(&https_own),
+        Some("https://chat.example.com"),
+        None,
+    ] {
+        assert_eq!(
+            polling_open(&server, origin).await.status(),
+            200,
+            "{origin:?}"
+        );
+        assert!(
+            WsClient::open(&server, origin, true).await.is_ok(),
+            "{origin:?}"
+        );
+    }
+    // The page itself is not subject to the Socket.IO origin check.
+    let page = http()
+        .get(server.url("/"))
+        .header("origin", "http://evil.example");
+    assert_eq!(page.send().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn silent_clients_are_dropped_and_close_reaches_everyone() {
+    let server = start(test_config()).await;
+    let (mut silent, _) = WsClient::open(&server, None, false).await.unwrap();
+    silent.closed().await;
+
+    let mut alice = WsClient::join(&server).await;
+    server.io.close().await;
+    alice.closed().await;
+}
