@@ -1,4 +1,7 @@
 import { defineConfig } from "@playwright/test";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { LEPTOS_ENV } from "./tests/support/server";
 
 // Debian's chromium; never `npx playwright install` (it downloads a browser and fails here).
@@ -20,7 +23,12 @@ export default defineConfig({
     url: "http://127.0.0.1:3000/",
     reuseExistingServer: true,
     timeout: 30_000,
-    env: { ...LEPTOS_ENV, NATTER_ADDR: "127.0.0.1:3000" },
+    env: {
+      ...LEPTOS_ENV,
+      NATTER_ADDR: "127.0.0.1:3000",
+      // A fresh store per run: the suite never reads or grows ./data.
+      NATTER_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "natter-e2e-")),
+    },
   },
   use: { baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000", trace: "off" },
   projects: [

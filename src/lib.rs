@@ -2,6 +2,7 @@
 //! socketioxide server in [`server`]. The `hydrate` feature builds the browser side.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod app;
 #[cfg(feature = "ssr")]
 pub mod server;

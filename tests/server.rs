@@ -1,10 +1,16 @@
 //! End-to-end tests of the server over real sockets on 127.0.0.1.
 #![cfg(feature = "ssr")]
 
+#[path = "server/api.rs"]
+mod api;
 #[path = "server/chat.rs"]
 mod chat;
+#[path = "server/delivery.rs"]
+mod delivery;
 #[path = "server/hardening.rs"]
 mod hardening;
+#[path = "server/overload.rs"]
+mod overload;
 mod support;
 
 use serde_json::json;

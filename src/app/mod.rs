@@ -1,11 +1,19 @@
 //! The UI. Rendered on the server, then hydrated in the browser; it talks to the server only
 //! through the Socket.IO connection in [`connection`].
 
+#[cfg_attr(feature = "hydrate", path = "browser.rs")]
+#[cfg_attr(not(feature = "hydrate"), path = "browser_ssr.rs")]
+mod browser;
 mod chat;
 mod connection;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode,
+    components::{Route, Router, Routes},
+    path,
+};
 
 pub use chat::ChatPage;
 
@@ -34,6 +42,12 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/natter.css"/>
         <Title text="Natter"/>
-        <ChatPage/>
+        <Router>
+            // Async: the HTML is sent once the history has loaded, complete, so it reads
+            // without JavaScript (out-of-order streaming would need a script to show it).
+            <Routes fallback=|| "Page not found.">
+                <Route path=path!("") view=ChatPage ssr=SsrMode::Async/>
+            </Routes>
+        </Router>
     }
 }

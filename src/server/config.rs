@@ -1,6 +1,6 @@
 //! Server settings, from flags or `NATTER_*` environment variables.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use clap::Parser;
 
@@ -69,6 +69,56 @@ pub struct Config {
         value_parser = parse_millis
     )]
     pub ping_timeout: Duration,
+
+    /// Directory of the SQLite database (`natter.db`), created if missing. Unused with
+    /// `--database-url`.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "NATTER_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR
+    )]
+    pub data_dir: PathBuf,
+
+    /// Postgres to store messages in instead of SQLite, e.g. `postgres://user@host/natter`.
+    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<DatabaseUrl>,
+}
+
+/// Default for `--data-dir`, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+
+/// A Postgres connection URL. Its `Debug` leaves out everything but the scheme, because the URL
+/// usually carries a password and `Config` gets logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Only Postgres goes through a URL; SQLite is the default and lives in `--data-dir`, so a
+/// `sqlite:` or mistyped URL fails at startup instead of silently using the wrong database.
+impl FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl(url.to_owned()))
+        } else {
+            Err("must start with postgres:// (SQLite needs no URL: see --data-dir)".into())
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = self.0.split_once("://").map_or("?", |(scheme, _)| scheme);
+        write!(f, "DatabaseUrl({scheme}://…)")
+    }
 }
 
 impl Default for Config {
@@ -81,6 +131,8 @@ impl Default for Config {
             max_payload: DEFAULT_MAX_PAYLOAD,
             ping_interval: DEFAULT_PING_INTERVAL,
             ping_timeout: DEFAULT_PING_TIMEOUT,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            database_url: None,
         }
     }
 }
@@ -190,6 +242,8 @@ mod tests {
             "--ping-interval-ms=300",
             "--ping-timeout-ms=2000",
             "--max-payload=2048",
+            "--data-dir=/var/lib/natter",
+            "--database-url=postgres://natter:secret@db/natter",
         ])
         .unwrap();
         assert_eq!(parsed.addr, Some("0.0.0.0:8080".parse().unwrap()));
@@ -205,6 +259,10 @@ mod tests {
         assert_eq!(parsed.ping_interval, Duration::from_millis(300));
         assert_eq!(parsed.ping_timeout, Duration::from_secs(2));
         assert_eq!(parsed.max_payload, 2048);
+        assert_eq!(parsed.data_dir, PathBuf::from("/var/lib/natter"));
+        let url = parsed.database_url.unwrap();
+        assert_eq!(url.as_str(), "postgres://natter:secret@db/natter");
+        assert!(!format!("{url:?}").contains("secret"));
     }
 
     #[test]
@@ -219,6 +277,8 @@ mod tests {
             "--ping-interval-ms=0",
             "--ping-timeout-ms=2s",
             "--max-payload=10",
+            "--database-url=sqlite://natter.db",
+            "--database-url=mysql://db/natter",
         ] {
             assert!(
                 Config::try_parse_from(["natter", bad]).is_err(),

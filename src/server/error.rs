@@ -28,6 +28,8 @@ impl IntoResponse for HttpError {
 pub enum StartError {
     #[error("could not read the Leptos configuration: {0}")]
     LeptosConfig(#[from] leptos::config::errors::LeptosConfigError),
+    #[error("could not open the message store: {0}")]
+    Store(#[from] super::store::OpenError),
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the HTTP server failed: {0}")]

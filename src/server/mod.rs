@@ -5,20 +5,24 @@ mod error;
 mod origin;
 mod sink;
 mod socket;
+pub mod store;
 
 use std::{future::IntoFuture, process::ExitCode, time::Duration};
 
 use axum::{Router, middleware};
 use clap::Parser;
-use leptos::config::{LeptosOptions, get_configuration};
-use leptos_axum::{LeptosRoutes, file_and_error_handler, generate_route_list};
+use leptos::{
+    config::{LeptosOptions, get_configuration},
+    context::provide_context,
+};
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use origin::OriginPolicy;
 use socketioxide::SocketIo;
 use tokio::{net::TcpListener, sync::oneshot};
 use tower_http::compression::CompressionLayer;
 use tracing_subscriber::EnvFilter;
 
-pub use config::{Config, Transports};
+pub use config::{Config, DatabaseUrl, Transports};
 pub use error::StartError;
 
 /// Where socketioxide serves Engine.IO (its default, and what every client assumes).
@@ -51,10 +55,11 @@ fn init_tracing() {
 async fn run(config: Config) -> Result<(), StartError> {
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = config.addr.unwrap_or(leptos_options.site_addr);
+    let store = store::open(&config).await?;
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    let (app, io) = router(leptos_options, &config);
+    let (app, io) = router(leptos_options, &config, store.clone());
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("listening on http://{bound}");
 
@@ -68,7 +73,7 @@ async fn run(config: Config) -> Result<(), StartError> {
         io.close().await;
         draining_tx.send(()).ok();
     });
-    tokio::select! {
+    let served = tokio::select! {
         served = serve.into_future() => served.map_err(StartError::Serve),
         () = async {
             if draining.await.is_err() {
@@ -79,29 +84,45 @@ async fn run(config: Config) -> Result<(), StartError> {
             tracing::warn!("requests still open after {DRAIN_TIMEOUT:?}; exiting anyway");
             Ok(())
         }
-    }
+    };
+    // Lets SQLite checkpoint its WAL into the database file on the way out.
+    store.close().await;
+    served
 }
 
-/// The whole HTTP surface. Returns the [`SocketIo`] handle too, to emit from outside handlers
-/// and to close every connection on shutdown.
+/// The whole HTTP surface, on `store`. Returns the [`SocketIo`] handle too, to emit from
+/// outside handlers and to close every connection on shutdown.
 ///
 /// # Panics
 /// Outside a Tokio runtime.
-pub fn router(leptos_options: LeptosOptions, config: &Config) -> (Router, SocketIo) {
+pub fn router(
+    leptos_options: LeptosOptions,
+    config: &Config,
+    store: store::SharedStore,
+) -> (Router, SocketIo) {
     let routes = generate_route_list(crate::app::App);
+    // Server functions (registered by `leptos_routes` under /api) and SSR both find the store
+    // in the Leptos context.
+    let context = {
+        let store = store.clone();
+        move || provide_context(store.clone())
+    };
     let pages = Router::new()
-        .leptos_routes(&leptos_options, routes, {
+        .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || crate::app::shell(options.clone())
         })
-        .fallback(file_and_error_handler(crate::app::shell))
+        .fallback(file_and_error_handler_with_context(
+            context,
+            crate::app::shell,
+        ))
         .with_state(leptos_options)
         // Only pages and /pkg assets: the Socket.IO layer below answers its own requests
         // before they get here, so its long-polling responses are never buffered by a
         // compressor.
         .layer(CompressionLayer::new().br(true).gzip(true));
 
-    let (socket_io_layer, io) = socket::layer(config);
+    let (socket_io_layer, io) = socket::layer(config, store);
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
     let app = pages
         .layer(socket_io_layer)

@@ -7,16 +7,13 @@
 //! queue is taken there; the handler task later fills it (or drops it to skip), and the single
 //! writer task below processes the slots in queue order.
 //!
-//! This is also the seam for persistence: a store replaces the counter in [`run`], and because
-//! there is one writer the id order is the commit order.
+//! The writer stores each message (the store numbers it), and only once it is committed
+//! broadcasts it to the room and acks it, so no client ever sees a message the store does not
+//! have. One writer per process also makes a node's commit order its arrival order.
 
-use std::{
-    convert::Infallible,
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::{convert::Infallible, sync::Arc};
 
-use natter_contract::{ChatMessage, ErrorCode, SendAck, Sent, event};
+use natter_contract::{ChatMessage, ErrorCode, SendAck, SendMessage, Sent, event};
 use socketioxide::{
     SocketIo,
     adapter::LocalAdapter,
@@ -25,6 +22,8 @@ use socketioxide::{
     socket::Socket,
 };
 use tokio::sync::{mpsc, oneshot};
+
+use super::store::{Inserted, SharedStore};
 
 /// Slots waiting for the writer. Bounded so a flood costs a "server busy" ack, not memory.
 const QUEUE_CAPACITY: usize = 1024;
@@ -37,8 +36,8 @@ pub struct MessageSink {
 
 /// A validated message on its way to the writer.
 pub struct Post {
-    pub body: String,
-    /// Answered by the writer once the message has been broadcast.
+    pub message: SendMessage,
+    /// Answered by the writer once the message has been stored and broadcast.
     pub ack: AckSender,
     pub io: SocketIo,
 }
@@ -48,9 +47,9 @@ impl MessageSink {
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn start() -> MessageSink {
+    pub fn start(store: SharedStore) -> MessageSink {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
-        tokio::spawn(run(slots));
+        tokio::spawn(run(slots, store));
         MessageSink { queue }
     }
 
@@ -102,34 +101,58 @@ impl FromMessageParts<LocalAdapter> for Slot {
     }
 }
 
-async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>) {
-    let mut next_id: u64 = 1;
+async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>, store: SharedStore) {
     while let Some(slot) = slots.recv().await {
-        let Ok(Post { body, ack, io }) = slot.await else {
+        let Ok(Post { message, ack, io }) = slot.await else {
             continue;
         };
-        let id = next_id;
-        next_id += 1;
-        let message = ChatMessage {
-            id,
+        let SendMessage {
+            room,
+            client_id,
             body,
-            sent_at: now_millis(),
+        } = message;
+        let answer = match store.insert(&room, &client_id, &body).await {
+            Ok(Inserted { message, duplicate }) => {
+                if duplicate {
+                    // Its first ack was lost; the room saw it then, or catches up by SYNC.
+                    tracing::debug!(seq = message.seq, "resent message acked again");
+                } else {
+                    broadcast(&io, &message).await;
+                }
+                SendAck::Ok(Sent {
+                    id: message.id,
+                    seq: message.seq,
+                    sent_at: message.sent_at,
+                })
+            }
+            Err(error) => {
+                let code = error.code();
+                if code.is_transient() {
+                    tracing::warn!(%room, %error, "message not stored");
+                } else {
+                    tracing::debug!(%room, %error, "message refused");
+                }
+                SendAck::Error(code.into())
+            }
         };
-        // Everyone in "/" including the sender: the sender's copy arrives before its ack
-        // because both go through the same per-socket queue in this order.
-        if let Err(error) = io.emit(event::CHAT_MESSAGE, &message).await {
-            tracing::warn!(id, %error, "broadcast did not reach every client");
-        }
-        if let Err(error) = ack.send(&SendAck::Ok(Sent { id })) {
-            tracing::debug!(id, %error, "could not ack a message");
+        if let Err(error) = ack.send(&answer) {
+            tracing::debug!(%error, "could not ack a message");
         }
     }
 }
 
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| {
-            i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX)
-        })
+/// To the sockets that SYNCed the room, the sender included if it did: its copy then arrives
+/// before its ack, both going through its one outgoing queue in this order.
+async fn broadcast(io: &SocketIo, message: &ChatMessage) {
+    // `io.to` panics once shutdown's `io.close()` has removed the namespace, and the writer
+    // may still be draining its queue then.
+    let Some(namespace) = io.of("/") else {
+        tracing::debug!(seq = message.seq, "shutting down; stored but not broadcast");
+        return;
+    };
+    let to_room = namespace.to(message.room.clone());
+    if let Err(error) = to_room.emit(event::CHAT_MESSAGE, message).await {
+        // A full or closed client queue: that client catches up by SYNC after its last seq.
+        tracing::warn!(seq = message.seq, %error, "broadcast did not reach every client");
+    }
 }

@@ -2,11 +2,13 @@
 
 use std::convert::Infallible;
 
-use natter_contract::{ErrorCode, SendAck, SendMessage, event};
-use serde::{Deserialize, Deserializer, de::DeserializeOwned, de::Error as _};
+use natter_contract::{
+    Ack, ErrorCode, HistoryRequest, Page, PageAck, SendAck, SendMessage, SyncRequest, event,
+};
+use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned, de::Error as _};
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder, TransportType,
-    extract::{AckSender, Event, SocketRef, TryData},
+    extract::{AckSender, Event, SocketRef, State, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     socket::DisconnectReason,
@@ -16,6 +18,7 @@ use super::{
     SOCKET_IO_PATH,
     config::{Config, Transports},
     sink::{MessageSink, Post, Slot},
+    store::SharedStore,
 };
 
 /// Packets queued per client before emits to it fail. socketioxide's 128 is easily filled by a
@@ -36,7 +39,7 @@ const LOGGED_EVENT_CHARS: usize = 64;
 ///
 /// # Panics
 /// Outside a Tokio runtime (the message writer task is spawned here).
-pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
+pub fn layer(config: &Config, store: SharedStore) -> (SocketIoLayer, SocketIo) {
     let max_message = usize::try_from(config.max_payload).unwrap_or(usize::MAX);
     let builder = SocketIo::builder()
         .req_path(SOCKET_IO_PATH)
@@ -53,7 +56,8 @@ pub fn layer(config: &Config) -> (SocketIoLayer, SocketIo) {
                 .max_incoming_binaries(MAX_INCOMING_BINARIES)
                 .max_incoming_binary_buf_size(MAX_BINARY_BYTES),
         )
-        .with_state(MessageSink::start());
+        .with_state(MessageSink::start(store.clone()))
+        .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
     io.ns("/", on_connect.with(attach_handlers));
     (layer, io)
@@ -72,6 +76,8 @@ fn with_transports(builder: SocketIoBuilder, transports: Transports) -> SocketIo
 /// event a fast client sends as soon as it sees the ack.
 async fn attach_handlers(socket: SocketRef) -> Result<(), Infallible> {
     socket.on(event::CHAT_MESSAGE, on_chat_message);
+    socket.on(event::SYNC, on_sync);
+    socket.on(event::HISTORY, on_history);
     socket.on_fallback(on_unknown_event);
     socket.on_disconnect(on_disconnect);
     Ok(())
@@ -102,13 +108,63 @@ async fn on_chat_message(
     if let Err(code) = message.validate() {
         return refuse(ack, code);
     }
-    if let Err((code, ack)) = slot.fill(Post {
-        body: message.body,
-        ack,
-        io,
-    }) {
+    if let Err((code, ack)) = slot.fill(Post { message, ack, io }) {
         refuse(ack, code);
     }
+}
+
+/// Subscribes the socket to the room's live messages and answers with those after `after_seq`.
+async fn on_sync(
+    socket: SocketRef,
+    TryData(payload): TryData<JsonObject<SyncRequest>>,
+    ack: AckSender,
+    State(store): State<SharedStore>,
+) {
+    let page = match payload {
+        Ok(JsonObject(request)) => sync(&socket, request, &store).await,
+        Err(_) => Err(ErrorCode::InvalidPayload),
+    };
+    reply(ack, &PageAck::from(page));
+}
+
+async fn sync(
+    socket: &SocketRef,
+    request: SyncRequest,
+    store: &SharedStore,
+) -> Result<Page, ErrorCode> {
+    let limit = request.validate()?;
+    // Refused before joining, so a failed SYNC never subscribes.
+    if request.after_seq > store.latest_seq(&request.room).await? {
+        return Err(ErrorCode::SeqOutOfRange);
+    }
+    // Join first, read second: a message committed in between is then both in the page and
+    // broadcast (the client drops the copy by seq) instead of in neither.
+    let was_member = socket.rooms().iter().any(|room| *room == *request.room);
+    socket.join(request.room.clone());
+    let page = store.after(&request.room, request.after_seq, limit).await;
+    if page.is_err() && !was_member {
+        socket.leave(request.room.clone());
+    }
+    page.map_err(ErrorCode::from)
+}
+
+/// Older messages, for scrolling back; subscribes to nothing.
+async fn on_history(
+    TryData(payload): TryData<JsonObject<HistoryRequest>>,
+    ack: AckSender,
+    State(store): State<SharedStore>,
+) {
+    let page = match payload {
+        Ok(JsonObject(request)) => history(request, &store).await,
+        Err(_) => Err(ErrorCode::InvalidPayload),
+    };
+    reply(ack, &PageAck::from(page));
+}
+
+async fn history(request: HistoryRequest, store: &SharedStore) -> Result<Page, ErrorCode> {
+    let limit = request.validate()?;
+    let page = store.before(&request.room, request.before_seq, limit).await;
+    page.map_err(ErrorCode::from)
 }
 
 /// Any event Natter does not define; acked as an error so a client waiting on it fails fast.
@@ -120,8 +176,12 @@ async fn on_unknown_event(socket: SocketRef, Event(name): Event, ack: AckSender)
 
 /// Sends the error ack; does nothing when the client did not ask for one.
 fn refuse(ack: AckSender, code: ErrorCode) {
-    if let Err(error) = ack.send(&SendAck::Error(code.into())) {
-        tracing::debug!(%error, "could not send an error ack");
+    reply(ack, &SendAck::Error(code.into()));
+}
+
+fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {
+    if let Err(error) = ack.send(answer) {
+        tracing::debug!(%error, "could not send an ack");
     }
 }
 

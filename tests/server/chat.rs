@@ -7,40 +7,57 @@ use tokio_tungstenite::tungstenite::Message;
 use crate::support::*;
 
 #[tokio::test]
-async fn message_reaches_everyone_then_sender_gets_ack() {
+async fn message_reaches_the_room_then_sender_gets_ack() {
     let server = start(test_config()).await;
-    let mut alice = WsClient::join(&server).await;
-    let mut bob = WsClient::join(&server).await;
-    alice.send(r#"421["chat message",{"body":"hi"}]"#);
+    let mut alice = WsClient::member(&server).await;
+    let mut bob = WsClient::member(&server).await;
+    let id = client_id();
+    alice.send(&format!(
+        r#"421["chat message",{}]"#,
+        message_with_id(&id, "hi")
+    ));
 
-    let (name, message) = alice.event().await;
+    let (name, broadcast) = alice.event().await;
     assert_eq!(name, "chat message");
-    assert_eq!(message["body"], "hi");
-    let id = message["id"].as_u64().unwrap();
-    assert!(message["sent_at"].as_i64().unwrap() > 1_700_000_000_000);
+    assert_eq!(broadcast["body"], "hi");
+    assert_eq!(broadcast["room"], "general");
+    assert_eq!(broadcast["client_id"], id);
+    assert_eq!(broadcast["seq"], 1);
+    let row_id = broadcast["id"].as_i64().unwrap();
+    let sent_at = broadcast["sent_at"].as_i64().unwrap();
+    assert!(sent_at > 1_700_000_000_000);
     assert_eq!(
         parse_ack(&alice.recv().await, 1),
-        Some(json!({"ok": {"id": id}}))
+        Some(json!({"ok": {"id": row_id, "seq": 1, "sent_at": sent_at}}))
     );
-    assert_eq!(bob.event().await, (name, message));
+    assert_eq!(bob.event().await, (name, broadcast));
 
-    let second = alice.chat(2, r#"{"body":"again"}"#).await;
-    assert_eq!(second["ok"]["id"].as_u64(), Some(id + 1));
+    let second = alice.chat(2, &message("again")).await;
+    assert_eq!(second["ok"]["seq"], 2);
 }
 
 #[tokio::test]
-async fn invalid_bodies_are_refused_and_not_broadcast() {
+async fn invalid_messages_are_refused_and_not_broadcast() {
     let server = start(test_config()).await;
-    let mut alice = WsClient::join(&server).await;
-    let mut bob = WsClient::join(&server).await;
+    let mut alice = WsClient::member(&server).await;
+    let mut bob = WsClient::member(&server).await;
     let too_long = "x".repeat(natter_contract::MAX_MESSAGE_CHARS + 1);
-    for (body, code) in [
-        ("", "empty_message"),
-        (" \t\n ", "empty_message"),
-        (&*too_long, "message_too_long"),
+    let payload = |room: &str, id: &str, body: &str| {
+        json!({ "room": room, "client_id": id, "body": body }).to_string()
+    };
+    let id = client_id();
+    for (payload, code) in [
+        (payload("general", &id, ""), "empty_message"),
+        (payload("general", &id, " \t\n "), "empty_message"),
+        (payload("general", &id, &too_long), "message_too_long"),
+        (payload("general", "not-a-uuid", "hi"), "invalid_id"),
+        (payload("general", "", "hi"), "invalid_id"),
+        (payload("nowhere", &id, "hi"), "unknown_room"),
+        (payload("../etc", &id, "hi"), "unknown_room"),
+        (payload("", &id, "hi"), "unknown_room"),
     ] {
-        let ack = alice.chat(1, &json!({ "body": body }).to_string()).await;
-        assert_eq!(error_code(&ack), code);
+        let ack = alice.chat(1, &payload).await;
+        assert_eq!(error_code(&ack), code, "{payload}");
         assert!(
             ack["error"]["message"]
                 .as_str()
@@ -48,29 +65,39 @@ async fn invalid_bodies_are_refused_and_not_broadcast() {
         );
     }
     // Broadcasts go out in arrival order, so a refused message would have arrived first.
-    alice.send(r#"42["chat message",{"body":"valid"}]"#);
-    assert_eq!(bob.event().await.1["body"], "valid");
+    alice.send(&format!(r#"42["chat message",{}]"#, message("valid")));
+    let (_, valid) = bob.event().await;
+    assert_eq!(
+        (valid["body"].as_str(), valid["seq"].as_u64()),
+        (Some("valid"), Some(1))
+    );
+    assert_eq!(server.store.latest_seq("general").await.unwrap(), 1);
 }
 
 #[tokio::test]
 async fn wrong_payloads_and_unknown_events_get_invalid_payload() {
     let server = start(test_config()).await;
     let mut alice = WsClient::join(&server).await;
+    let id = client_id();
     for payload in [
         r#"42"#,
         r#""plain string""#,
-        r#"{"body":3}"#,
-        r#"{"body":"x","admin":true}"#,
+        &json!({"room": "general", "client_id": id, "body": 3}).to_string(),
+        &json!({"room": "general", "client_id": id, "body": "x", "admin": true}).to_string(),
+        &json!({"room": "general", "body": "x"}).to_string(),
+        r#"{"body":"x"}"#,
         "null",
         "[]",
-        r#"["array instead of object"]"#,
+        &json!(["general", id, "array instead of object"]).to_string(),
         "{}",
     ] {
-        assert_eq!(
-            error_code(&alice.chat(7, payload).await),
-            "invalid_payload",
-            "{payload}"
-        );
+        for event in ["chat message", "sync", "history"] {
+            assert_eq!(
+                error_code(&alice.emit(7, event, payload).await),
+                "invalid_payload",
+                "{event} {payload}"
+            );
+        }
     }
     alice.send(r#"427["chat message"]"#);
     assert_eq!(
@@ -85,7 +112,7 @@ async fn wrong_payloads_and_unknown_events_get_invalid_payload() {
 
     // Without an ack id there is nothing to answer; the session carries on.
     alice.send(r#"42["delete everything"]"#);
-    assert!(alice.chat(9, r#"{"body":"still here"}"#).await["ok"]["id"].is_u64());
+    assert_eq!(alice.chat(9, &message("still here")).await["ok"]["seq"], 1);
 
     alice.send("40/admin,");
     let refused = alice.recv().await;
@@ -106,9 +133,9 @@ async fn websocket_only_server_refuses_polling() {
     );
     let (_, open) = WsClient::open(&server, None, true).await.unwrap();
     assert_eq!(open["upgrades"], json!([]));
-    let mut alice = WsClient::join(&server).await;
-    let mut bob = WsClient::join(&server).await;
-    assert!(alice.chat(1, r#"{"body":"ws only"}"#).await["ok"]["id"].is_u64());
+    let mut alice = WsClient::member(&server).await;
+    let mut bob = WsClient::member(&server).await;
+    assert!(alice.chat(1, &message("ws only")).await["ok"]["seq"].is_u64());
     assert_eq!(bob.event().await.1["body"], "ws only");
 }
 
@@ -116,33 +143,30 @@ async fn websocket_only_server_refuses_polling() {
 async fn a_burst_is_numbered_and_delivered_in_order() {
     let server = start(test_config()).await;
     let alice = WsClient::join(&server).await;
-    let mut bob = WsClient::join(&server).await;
-    let burst = (0..50).map(|n| Message::text(format!(r#"42["chat message",{{"body":"{n}"}}]"#)));
+    let mut bob = WsClient::member(&server).await;
+    let burst = (0..50)
+        .map(|n| Message::text(format!(r#"42["chat message",{}]"#, message(&n.to_string()))));
     alice.send_raw(burst.collect());
-    let mut last_id = 0;
     for n in 0..50 {
-        let (_, message) = bob.event().await;
-        assert_eq!(message["body"], n.to_string());
-        let id = message["id"].as_u64().unwrap();
-        assert!(id > last_id, "id {id} after {last_id}");
-        last_id = id;
+        let (_, broadcast) = bob.event().await;
+        assert_eq!(broadcast["body"], n.to_string());
+        assert_eq!(broadcast["seq"], n + 1);
     }
 }
 
 #[tokio::test]
 async fn polling_clients_chat_with_websocket_clients() {
     let server = start(test_config()).await;
-    let mut bob = WsClient::join(&server).await;
-    let session = PollingSession::open(&server).await;
-    session.post("40").await;
-    let connected = session.get().await;
-    assert!(
-        connected.iter().any(|p| p.starts_with("40{\"sid\":")),
-        "{connected:?}"
-    );
+    let mut bob = WsClient::member(&server).await;
+    let session = PollingSession::join(&server).await;
+    let (_, synced) = session.emit(4, "sync", &sync_after(0)).await;
+    assert_eq!(page_seqs(&synced), Vec::<u64>::new());
 
     session
-        .post(r#"425["chat message",{"body":"from polling"}]"#)
+        .post(&format!(
+            r#"425["chat message",{}]"#,
+            message("from polling")
+        ))
         .await;
     assert_eq!(bob.event().await.1["body"], "from polling");
     let mut packets = Vec::new();
@@ -156,5 +180,5 @@ async fn polling_clients_chat_with_websocket_clients() {
         packets[0].starts_with(r#"42["chat message""#),
         "{packets:?}"
     );
-    assert!(parse_ack(&packets[1], 5).unwrap()["ok"]["id"].is_u64());
+    assert_eq!(parse_ack(&packets[1], 5).unwrap()["ok"]["seq"], 1);
 }

@@ -1,7 +1,6 @@
 //! Hostile input and hostile origins: malformed packets, oversized payloads, CSWSH.
 
 use natter::server::Config;
-use serde_json::json;
 use tokio_tungstenite::tungstenite::{
     Message,
     protocol::frame::{
@@ -15,7 +14,7 @@ use crate::support::*;
 #[tokio::test]
 async fn malformed_packets_hurt_only_their_sender() {
     let server = start(test_config()).await;
-    let mut bob = WsClient::join(&server).await;
+    let mut bob = WsClient::member(&server).await;
     let texts = [
         r#"42["chat message""#,
         "4999",
@@ -48,8 +47,8 @@ async fn malformed_packets_hurt_only_their_sender() {
         let mallory = WsClient::join(&server).await;
         mallory.send_raw(vec![attack]);
         let body = format!("still fine after attack {n}");
-        let ack = bob.chat(1, &json!({ "body": body }).to_string()).await;
-        assert!(ack["ok"]["id"].is_u64(), "attack {n}: {ack}");
+        let ack = bob.chat(1, &message(&body)).await;
+        assert!(ack["ok"]["seq"].is_u64(), "attack {n}: {ack}");
         drop(mallory);
     }
     let session = PollingSession::open(&server).await;
@@ -64,7 +63,7 @@ async fn malformed_packets_hurt_only_their_sender() {
         http().get(server.url("/")).send().await.unwrap().status(),
         200
     );
-    assert!(bob.chat(2, r#"{"body":"last"}"#).await["ok"]["id"].is_u64());
+    assert!(bob.chat(2, &message("last")).await["ok"]["seq"].is_u64());
 }
 
 #[tokio::test]
@@ -86,7 +85,7 @@ async fn oversized_payloads_are_cut_off() {
         413
     );
 
-    let mut bob = WsClient::join(&server).await;
+    let mut bob = WsClient::member(&server).await;
     let mut mallory = WsClient::join(&server).await;
     mallory.send(&format!(
         "42[\"chat message\",{{\"body\":\"{}\"}}]",
@@ -94,12 +93,12 @@ async fn oversized_payloads_are_cut_off() {
     ));
     mallory.closed().await;
     // The largest message the contract allows still fits, even in multi-byte characters.
-    let largest = json!({ "body": "é".repeat(natter_contract::MAX_MESSAGE_CHARS) }).to_string();
-    assert!(bob.chat(1, &largest).await["ok"]["id"].is_u64());
+    let largest = "é".repeat(natter_contract::MAX_MESSAGE_CHARS);
+    assert!(bob.chat(1, &message(&largest)).await["ok"]["seq"].is_u64());
     let session = PollingSession::open(&server).await;
     session.post("40").await;
     session
-        .post(&format!(r#"42["chat message",{largest}]"#))
+        .post(&format!(r#"42["chat message",{}]"#, message(&largest)))
         .await;
     assert_eq!(
         bob.event().await.1["body"]

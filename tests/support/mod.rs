@@ -2,27 +2,41 @@
 //! Every wait is bounded by [`TIMEOUT`], so a broken server fails a test instead of hanging it.
 #![allow(dead_code)] // each test binary uses its own subset
 
+mod failing;
+mod polling;
+mod ws;
+
 use std::{
     future::{Future, IntoFuture},
     net::SocketAddr,
     path::PathBuf,
-    sync::OnceLock,
+    sync::{Arc, OnceLock},
     time::Duration,
 };
 
-use futures::{SinkExt, StreamExt};
 use leptos::config::LeptosOptions;
-use natter::server::{Config, router};
-use serde_json::Value;
+use natter::server::{
+    Config, router,
+    store::{SharedStore, SqliteStore},
+};
+use serde_json::{Value, json};
 use socketioxide::SocketIo;
-use tokio::{net::TcpListener, sync::mpsc};
-use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest, http::HeaderValue};
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+
+pub use failing::FailingStore;
+pub use polling::PollingSession;
+#[allow(unused_imports)] // for tests that watch a connection close
+pub use ws::{Frame, WsClient};
 
 pub const TIMEOUT: Duration = Duration::from_secs(5);
 
 pub struct Server {
     pub addr: SocketAddr,
     pub io: SocketIo,
+    /// The store behind the server, to check what was (not) written.
+    pub store: SharedStore,
+    _data: Option<TempDir>,
 }
 
 impl Server {
@@ -46,21 +60,46 @@ pub fn test_config() -> Config {
     Config {
         ping_interval: Duration::from_millis(500),
         ping_timeout: Duration::from_millis(1000),
+        // `router` takes its store from the caller, so nothing opens this; it only keeps a
+        // stray default from ever pointing at the repository's ./data.
+        data_dir: std::env::temp_dir().join("natter-tests-never-used"),
         ..Config::default()
     }
 }
 
+/// A server on a SQLite file of its own in a temp dir.
 pub async fn start(config: Config) -> Server {
+    let (data, store) = temp_store().await;
+    let mut server = start_with_store(config, store).await;
+    server._data = Some(data);
+    server
+}
+
+/// A SQLite store in a fresh temp dir, which must outlive it.
+pub async fn temp_store() -> (TempDir, SharedStore) {
+    let data = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&data.path().join("natter.db"))
+        .await
+        .unwrap();
+    (data, Arc::new(store))
+}
+
+pub async fn start_with_store(config: Config, store: SharedStore) -> Server {
     let options = LeptosOptions::builder()
         .output_name("natter")
         .site_root(site_root())
         .site_pkg_dir("pkg")
         .build();
-    let (app, io) = router(options, &config);
+    let (app, io) = router(options, &config, store.clone());
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, app).into_future());
-    Server { addr, io }
+    Server {
+        addr,
+        io,
+        store,
+        _data: None,
+    }
 }
 
 /// A site root with a compressible `/pkg/natter.js`, as cargo-leptos would produce.
@@ -84,139 +123,6 @@ pub async fn within<F: Future>(what: &str, future: F) -> F::Output {
 
 pub fn http() -> reqwest::Client {
     reqwest::Client::builder().timeout(TIMEOUT).build().unwrap()
-}
-
-/// What the background task of a [`WsClient`] saw.
-#[derive(Debug, PartialEq)]
-pub enum Frame {
-    Text(String),
-    Closed,
-}
-
-/// A raw Engine.IO v4 WebSocket client. A background task answers the server's pings (unless
-/// told not to) so tests can take their time between reads.
-pub struct WsClient {
-    out: mpsc::UnboundedSender<Vec<Message>>,
-    frames: mpsc::UnboundedReceiver<Frame>,
-}
-
-impl WsClient {
-    /// Opens the WebSocket and reads the Engine.IO open packet, returning its JSON.
-    pub async fn open(
-        server: &Server,
-        origin: Option<&str>,
-        answer_pings: bool,
-    ) -> Result<(WsClient, Value), tungstenite::Error> {
-        let mut request = server.ws_url().into_client_request()?;
-        if let Some(origin) = origin {
-            request
-                .headers_mut()
-                .insert("origin", HeaderValue::from_str(origin).unwrap());
-        }
-        let (ws, _) = within(
-            "websocket handshake",
-            tokio_tungstenite::connect_async(request),
-        )
-        .await?;
-        let (out, mut out_rx) = mpsc::unbounded_channel::<Vec<Message>>();
-        let (frames_tx, frames) = mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut ws = ws;
-            loop {
-                tokio::select! {
-                    incoming = ws.next() => match incoming {
-                        Some(Ok(Message::Text(text))) if text.as_str() == "2" && answer_pings => {
-                            if ws.send(Message::text("3")).await.is_err() {
-                                break;
-                            }
-                        }
-                        Some(Ok(Message::Text(text))) => {
-                            frames_tx.send(Frame::Text(text.to_string())).ok();
-                        }
-                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                        Some(Ok(_)) => {}
-                    },
-                    batch = out_rx.recv() => {
-                        let Some(batch) = batch else { break };
-                        let mut failed = false;
-                        for message in batch {
-                            failed |= ws.feed(message).await.is_err();
-                        }
-                        if failed || ws.flush().await.is_err() {
-                            break;
-                        }
-                    }
-                }
-            }
-            frames_tx.send(Frame::Closed).ok();
-        });
-        let mut client = WsClient { out, frames };
-        let open = client.recv().await;
-        let open = open
-            .strip_prefix('0')
-            .unwrap_or_else(|| panic!("expected open, got {open}"));
-        Ok((client, serde_json::from_str(open).unwrap()))
-    }
-
-    /// Opens a session and connects to the "/" namespace.
-    pub async fn join(server: &Server) -> WsClient {
-        let (mut client, _) = WsClient::open(server, None, true).await.unwrap();
-        client.send("40");
-        let connected = client.recv().await;
-        assert!(
-            connected.starts_with("40{\"sid\":"),
-            "expected CONNECT ack, got {connected}"
-        );
-        client
-    }
-
-    pub fn send(&self, text: &str) {
-        self.send_raw(vec![Message::text(text)]);
-    }
-
-    /// Writes all messages before flushing, so the server reads them in one go.
-    pub fn send_raw(&self, batch: Vec<Message>) {
-        self.out.send(batch).ok();
-    }
-
-    pub async fn next_frame(&mut self) -> Frame {
-        within("a websocket frame", self.frames.recv())
-            .await
-            .unwrap_or(Frame::Closed)
-    }
-
-    pub async fn recv(&mut self) -> String {
-        match self.next_frame().await {
-            Frame::Text(text) => text,
-            Frame::Closed => panic!("connection closed while waiting for a frame"),
-        }
-    }
-
-    /// Waits until the connection ends, skipping whatever arrives before.
-    pub async fn closed(&mut self) {
-        within("the connection to close", async {
-            while let Some(Frame::Text(_)) = self.frames.recv().await {}
-        })
-        .await;
-    }
-
-    /// Next Socket.IO event on "/" as (name, first argument).
-    pub async fn event(&mut self) -> (String, Value) {
-        parse_event(&self.recv().await)
-    }
-
-    /// Sends `chat message` with ack id `ack_id` and returns the ack's payload.
-    pub async fn chat(&mut self, ack_id: u32, payload: &str) -> Value {
-        self.send(&format!("42{ack_id}[\"chat message\",{payload}]"));
-        within("an ack", async {
-            loop {
-                if let Some(ack) = parse_ack(&self.recv().await, ack_id) {
-                    return ack;
-                }
-            }
-        })
-        .await
-    }
 }
 
 pub fn parse_event(frame: &str) -> (String, Value) {
@@ -254,48 +160,32 @@ pub async fn polling_open(server: &Server, origin: Option<&str>) -> reqwest::Res
     request.send().await.unwrap()
 }
 
-/// A long-polling Engine.IO session that answers the server's pings.
-pub struct PollingSession {
-    pub url: String,
+pub fn client_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
-impl PollingSession {
-    pub async fn open(server: &Server) -> PollingSession {
-        let body = polling_open(server, None).await.text().await.unwrap();
-        let open: Value = serde_json::from_str(body.strip_prefix('0').unwrap()).unwrap();
-        let sid = open["sid"].as_str().unwrap();
-        PollingSession {
-            url: format!("{}&sid={sid}", server.polling_url()),
-        }
-    }
+/// A `chat message` payload for the default room with a fresh `client_id`.
+pub fn message(body: &str) -> String {
+    message_with_id(&client_id(), body)
+}
 
-    pub async fn post(&self, body: &str) {
-        let response = http()
-            .post(&self.url)
-            .body(body.to_owned())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "POST {body}");
-    }
+pub fn message_with_id(client_id: &str, body: &str) -> String {
+    json!({ "room": natter_contract::DEFAULT_ROOM, "client_id": client_id, "body": body })
+        .to_string()
+}
 
-    /// One long-poll; returns its packets other than pings.
-    pub async fn get(&self) -> Vec<String> {
-        let body = http()
-            .get(&self.url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let (pings, packets): (Vec<_>, Vec<_>) = body
-            .split('\x1e')
-            .map(str::to_owned)
-            .partition(|packet| packet == "2");
-        if !pings.is_empty() {
-            self.post("3").await;
-        }
-        packets
-    }
+/// A `sync` payload for the default room.
+pub fn sync_after(after_seq: u64) -> String {
+    json!({ "room": natter_contract::DEFAULT_ROOM, "after_seq": after_seq }).to_string()
+}
+
+/// The `seq`s of a page ack's messages.
+pub fn page_seqs(ack: &Value) -> Vec<u64> {
+    let messages = ack["ok"]["messages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("expected a page, got {ack}"));
+    messages
+        .iter()
+        .map(|m| m["seq"].as_u64().unwrap())
+        .collect()
 }

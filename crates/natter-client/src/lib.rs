@@ -14,11 +14,13 @@ pub mod native;
 pub mod web;
 
 pub use driver::{Io, run};
-pub use handle::{Command, EmitError, Handle};
+pub use handle::{AckReply, Command, DEFAULT_ACK_TIMEOUT_MS, EmitError, Handle};
 pub use natter_protocol::{
     Millis,
+    backoff::Backoff,
     client::{AckError, ClientConfig, ClientEvent as Event, DisconnectReason},
     engine::{CloseReason, EngineConfig, TransportKind},
+    sio::placeholder,
 };
 
 /// Where and how to connect.
@@ -62,8 +64,14 @@ mod tests {
     #[test]
     fn endpoints() {
         let o = Options::new("http://127.0.0.1:3000/");
-        assert_eq!(o.endpoint(false, "EIO=4"), "http://127.0.0.1:3000/socket.io/?EIO=4");
-        assert_eq!(o.endpoint(true, "EIO=4"), "ws://127.0.0.1:3000/socket.io/?EIO=4");
+        assert_eq!(
+            o.endpoint(false, "EIO=4"),
+            "http://127.0.0.1:3000/socket.io/?EIO=4"
+        );
+        assert_eq!(
+            o.endpoint(true, "EIO=4"),
+            "ws://127.0.0.1:3000/socket.io/?EIO=4"
+        );
         let o = Options::new("https://chat.example");
         assert_eq!(o.endpoint(true, "x"), "wss://chat.example/socket.io/?x");
     }

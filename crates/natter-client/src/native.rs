@@ -20,7 +20,13 @@ pub fn connect(options: Options) -> (Handle, mpsc::UnboundedReceiver<Event>) {
         sockets: HashMap::new(),
         start: Instant::now(),
     };
-    tokio::spawn(driver::run(io, options, fastrand::u64(..), commands, events_tx));
+    tokio::spawn(driver::run(
+        io,
+        options,
+        fastrand::u64(..),
+        commands,
+        events_tx,
+    ));
     (handle, events)
 }
 
@@ -71,7 +77,12 @@ impl Io for NativeIo {
             Transmit::WsOpen { id, query } => {
                 let (frames_tx, frames) = mpsc::unbounded();
                 self.sockets.insert(id, frames_tx);
-                tokio::spawn(websocket(self.options.endpoint(true, &query), id, frames, tx));
+                tokio::spawn(websocket(
+                    self.options.endpoint(true, &query),
+                    id,
+                    frames,
+                    tx,
+                ));
             }
             Transmit::WsSend { id, frame } => {
                 if let Some(socket) = self.sockets.get(&id) {
@@ -104,7 +115,10 @@ async fn websocket(
     let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
         Ok((ws, _)) => ws,
         Err(e) => {
-            let _ = inputs.unbounded_send(Input::WsClosed { id, error: Some(e.to_string()) });
+            let _ = inputs.unbounded_send(Input::WsClosed {
+                id,
+                error: Some(e.to_string()),
+            });
             return;
         }
     };

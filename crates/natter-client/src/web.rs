@@ -16,7 +16,10 @@ use web_sys::{BinaryType, CloseEvent, MessageEvent, RequestInit, Response, WebSo
 /// Connect from the page; the driver runs on the page's event loop until the handle closes.
 pub fn connect(options: Options) -> (Handle, mpsc::UnboundedReceiver<Event>) {
     let (handle, commands, events_tx, events) = driver::channels();
-    let io = WebIo { options: options.clone(), sockets: HashMap::new() };
+    let io = WebIo {
+        options: options.clone(),
+        sockets: HashMap::new(),
+    };
     let seed = (js_sys::Math::random() * (u64::MAX as f64)) as u64;
     spawn_local(driver::run(io, options, seed, commands, events_tx));
     (handle, events)
@@ -55,7 +58,9 @@ impl Io for WebIo {
     }
 
     fn sleep(&self, ms: u64) -> driver::Sleep {
-        Box::pin(gloo_timers::future::TimeoutFuture::new(ms.min(u32::MAX as u64) as u32))
+        Box::pin(gloo_timers::future::TimeoutFuture::new(
+            ms.min(u32::MAX as u64) as u32,
+        ))
     }
 
     fn perform(&mut self, transmit: Transmit, inputs: &mpsc::UnboundedSender<Input>) {
@@ -81,22 +86,32 @@ impl Io for WebIo {
                     let _ = tx.unbounded_send(input);
                 });
             }
-            Transmit::WsOpen { id, query } => match open_socket(&self.options.endpoint(true, &query), id, tx) {
-                Ok(socket) => {
-                    self.sockets.insert(id, socket);
+            Transmit::WsOpen { id, query } => {
+                match open_socket(&self.options.endpoint(true, &query), id, tx) {
+                    Ok(socket) => {
+                        self.sockets.insert(id, socket);
+                    }
+                    Err(error) => {
+                        let _ = inputs.unbounded_send(Input::WsClosed {
+                            id,
+                            error: Some(error),
+                        });
+                    }
                 }
-                Err(error) => {
-                    let _ = inputs.unbounded_send(Input::WsClosed { id, error: Some(error) });
-                }
-            },
+            }
             Transmit::WsSend { id, frame } => {
-                let Some(socket) = self.sockets.get(&id) else { return };
+                let Some(socket) = self.sockets.get(&id) else {
+                    return;
+                };
                 let sent = match &frame {
                     Frame::Text(text) => socket.ws.send_with_str(text),
                     Frame::Binary(bytes) => socket.ws.send_with_u8_array(bytes),
                 };
                 if let Err(e) = sent {
-                    let _ = inputs.unbounded_send(Input::WsClosed { id, error: Some(describe(&e)) });
+                    let _ = inputs.unbounded_send(Input::WsClosed {
+                        id,
+                        error: Some(describe(&e)),
+                    });
                 }
             }
             Transmit::WsClose { id } => {
@@ -106,7 +121,11 @@ impl Io for WebIo {
     }
 }
 
-fn open_socket(url: &str, id: TransportId, tx: mpsc::UnboundedSender<Input>) -> Result<Socket, String> {
+fn open_socket(
+    url: &str,
+    id: TransportId,
+    tx: mpsc::UnboundedSender<Input>,
+) -> Result<Socket, String> {
     let ws = WebSocket::new(url).map_err(|e| describe(&e))?;
     // Binary frames arrive as ArrayBuffer, as engine.io-client sets it.
     ws.set_binary_type(BinaryType::Arraybuffer);
@@ -119,7 +138,9 @@ fn open_socket(url: &str, id: TransportId, tx: mpsc::UnboundedSender<Input>) -> 
     let on_message = {
         let tx = tx.clone();
         Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-            let Ok(event) = event.dyn_into::<MessageEvent>() else { return };
+            let Ok(event) = event.dyn_into::<MessageEvent>() else {
+                return;
+            };
             let data = event.data();
             let frame = match data.as_string() {
                 Some(text) => Frame::Text(text),
@@ -139,13 +160,19 @@ fn open_socket(url: &str, id: TransportId, tx: mpsc::UnboundedSender<Input>) -> 
         })
     };
     let on_error = Closure::<dyn FnMut(JsValue)>::new(move |_| {
-        let _ = tx.unbounded_send(Input::WsClosed { id, error: Some("websocket error".into()) });
+        let _ = tx.unbounded_send(Input::WsClosed {
+            id,
+            error: Some("websocket error".into()),
+        });
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-    Ok(Socket { ws, _callbacks: vec![on_open, on_message, on_close, on_error] })
+    Ok(Socket {
+        ws,
+        _callbacks: vec![on_open, on_message, on_close, on_error],
+    })
 }
 
 /// GET (no body) or POST `body`; the response text, or why there is none.
@@ -157,13 +184,18 @@ async fn fetch(url: &str, body: Option<&str>) -> Result<String, String> {
         init.set_method("POST");
         init.set_body(&JsValue::from_str(body));
     }
-    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|e| describe(&e))?;
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|e| describe(&e))?;
     let response: Response = response.dyn_into().map_err(|e| describe(&e))?;
     if !response.ok() {
         return Err(format!("HTTP {}", response.status()));
     }
-    let text = JsFuture::from(response.text().map_err(|e| describe(&e))?).await.map_err(|e| describe(&e))?;
-    text.as_string().ok_or_else(|| "response body is not text".into())
+    let text = JsFuture::from(response.text().map_err(|e| describe(&e))?)
+        .await
+        .map_err(|e| describe(&e))?;
+    text.as_string()
+        .ok_or_else(|| "response body is not text".into())
 }
 
 fn describe(value: &JsValue) -> String {

@@ -17,7 +17,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Backoff { min_ms: 1000, max_ms: 5000, jitter: 0.5, attempts: 0 }
+        Backoff {
+            min_ms: 1000,
+            max_ms: 5000,
+            jitter: 0.5,
+            attempts: 0,
+        }
     }
 }
 
@@ -29,7 +34,11 @@ impl Backoff {
         let ms = if self.jitter > 0.0 {
             let deviation = (random * self.jitter * base).floor();
             // backo2 picks the sign from the same random draw: `floor(rand * 10) & 1`.
-            if ((random * 10.0).floor() as u64) & 1 == 0 { base - deviation } else { base + deviation }
+            if ((random * 10.0).floor() as u64) & 1 == 0 {
+                base - deviation
+            } else {
+                base + deviation
+            }
         } else {
             base
         };
@@ -67,7 +76,10 @@ mod tests {
 
     #[test]
     fn doubles_and_caps_without_jitter() {
-        let mut b = Backoff { jitter: 0.0, ..Backoff::default() };
+        let mut b = Backoff {
+            jitter: 0.0,
+            ..Backoff::default()
+        };
         let delays: Vec<u64> = (0..6).map(|_| b.next_delay(0.3)).collect();
         assert_eq!(delays, [1000, 2000, 4000, 5000, 5000, 5000]);
         b.reset();

@@ -1,12 +1,14 @@
 //! The Socket.IO v5 client as a state machine: namespaces over one engine, acks with timeouts,
 //! the send buffer, and reconnection with backoff (socket.io-client's `Manager` + `Socket`).
+//!
+//! This file holds the types and what callers do; `client_session.rs` what the engine reports
+//! and when to reconnect; `client_retry.rs` the at-least-once queue.
 
 use crate::{
     Millis,
     backoff::{Backoff, Rng},
-    eio,
-    engine::{CloseReason, Engine, EngineConfig, EngineEvent, Input, Transmit, TransportKind},
-    sio::{self, PacketType},
+    engine::{CloseReason, Engine, EngineConfig, Input, Transmit, TransportKind},
+    sio,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
@@ -21,6 +23,12 @@ pub struct ClientConfig {
     /// One attempt may take this long before it counts as failed (socket.io-client `timeout`).
     pub connect_timeout_ms: u64,
     pub limits: sio::Limits,
+    /// socket.io-client `retries`: above 0, every non-volatile emit goes through the retry
+    /// queue (see [`Client::emit_reliable`]) and is tried up to `1 + retries` times.
+    pub retries: u32,
+    /// socket.io-client `ackTimeout`: how long one try of a queued emit waits for its ack when
+    /// the emit names no timeout itself. `None`: only a reconnect triggers a resend.
+    pub ack_timeout_ms: Option<u64>,
 }
 
 impl Default for ClientConfig {
@@ -32,6 +40,8 @@ impl Default for ClientConfig {
             backoff: Backoff::default(),
             connect_timeout_ms: 20_000,
             limits: sio::Limits::default(),
+            retries: 0,
+            ack_timeout_ms: None,
         }
     }
 }
@@ -62,14 +72,42 @@ pub enum DisconnectReason {
 pub enum ClientEvent {
     /// The engine opened on this transport, or upgraded to it.
     Transport(TransportKind),
-    Connected { nsp: String },
-    ConnectError { nsp: String, message: String, data: Option<Value> },
-    Disconnected { nsp: String, reason: DisconnectReason },
+    Connected {
+        nsp: String,
+    },
+    ConnectError {
+        nsp: String,
+        message: String,
+        data: Option<Value>,
+    },
+    Disconnected {
+        nsp: String,
+        reason: DisconnectReason,
+    },
     /// An event from the server; answer `ack_id` with [`Client::ack`].
-    Event { nsp: String, name: String, args: Vec<Value>, attachments: Vec<Vec<u8>>, ack_id: Option<u64> },
-    Ack { token: AckToken, result: Result<Vec<Value>, AckError> },
+    Event {
+        nsp: String,
+        name: String,
+        args: Vec<Value>,
+        attachments: Vec<Vec<u8>>,
+        ack_id: Option<u64>,
+    },
+    Ack {
+        token: AckToken,
+        result: Result<Vec<Value>, AckError>,
+    },
+    /// A successful ack that carried binary attachments (BINARY_ACK); failures and plain acks
+    /// come as [`ClientEvent::Ack`].
+    BinaryAck {
+        token: AckToken,
+        args: Vec<Value>,
+        attachments: Vec<Vec<u8>>,
+    },
     /// The next attempt starts in `delay_ms`.
-    Reconnecting { attempt: u32, delay_ms: u64 },
+    Reconnecting {
+        attempt: u32,
+        delay_ms: u64,
+    },
     /// Gave up after `reconnection_attempts`.
     ReconnectFailed,
     UpgradeFailed(String),
@@ -83,10 +121,19 @@ enum NsState {
     Stopped,
 }
 
+/// Who waits for an ack id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AckOwner {
+    Caller(AckToken),
+    /// The current try of the head of the retry queue.
+    Queue,
+}
+
 #[derive(Debug)]
 struct PendingAck {
-    token: AckToken,
-    deadline: Millis,
+    owner: AckOwner,
+    /// `None` only for queued emits without an ack timeout.
+    deadline: Option<Millis>,
 }
 
 #[derive(Debug)]
@@ -97,6 +144,8 @@ struct Namespace {
     send_buffer: VecDeque<sio::Packet>,
     acks: BTreeMap<u64, PendingAck>,
     next_ack_id: u64,
+    /// Emits sent one at a time until acked (socket.io-client `_queue`).
+    queue: VecDeque<retry::Queued>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,13 +199,17 @@ impl Client {
     /// Join a namespace (sending CONNECT with `auth` now or once the engine is open) and start
     /// the engine if it is not running.
     pub fn connect_namespace(&mut self, nsp: &str, auth: Option<Value>, now: Millis) {
-        let ns = self.namespaces.entry(nsp.to_owned()).or_insert_with(|| Namespace {
-            auth: None,
-            state: NsState::Pending,
-            send_buffer: VecDeque::new(),
-            acks: BTreeMap::new(),
-            next_ack_id: 0,
-        });
+        let ns = self
+            .namespaces
+            .entry(nsp.to_owned())
+            .or_insert_with(|| Namespace {
+                auth: None,
+                state: NsState::Pending,
+                send_buffer: VecDeque::new(),
+                acks: BTreeMap::new(),
+                next_ack_id: 0,
+                queue: VecDeque::new(),
+            });
         ns.auth = auth;
         ns.state = NsState::Pending;
         match self.phase {
@@ -168,7 +221,9 @@ impl Client {
 
     /// Leave a namespace; no reconnection for it.
     pub fn disconnect_namespace(&mut self, nsp: &str, now: Millis) {
-        let Some(ns) = self.namespaces.get_mut(nsp) else { return };
+        let Some(ns) = self.namespaces.get_mut(nsp) else {
+            return;
+        };
         let was_connected = ns.state == NsState::Connected;
         ns.state = NsState::Stopped;
         if was_connected {
@@ -179,6 +234,7 @@ impl Client {
             nsp: nsp.to_owned(),
             reason: DisconnectReason::IoClientDisconnect,
         });
+        self.close_if_idle();
     }
 
     /// Close everything; no reconnection.
@@ -190,16 +246,31 @@ impl Client {
         self.drain_engine(0);
     }
 
+    /// Closed and the engine gone, including a polling close still draining its writes.
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Closed && self.engine.is_none()
+    }
+
     pub fn transport(&self) -> Option<TransportKind> {
         self.engine.as_ref().and_then(Engine::transport)
     }
 
     pub fn is_connected(&self, nsp: &str) -> bool {
-        self.namespaces.get(nsp).is_some_and(|ns| ns.state == NsState::Connected)
+        self.namespaces
+            .get(nsp)
+            .is_some_and(|ns| ns.state == NsState::Connected)
     }
 
-    /// Emit an event. Returns `false` when a volatile event was dropped.
-    pub fn emit(&mut self, nsp: &str, name: &str, args: Vec<Value>, opts: EmitOptions, now: Millis) -> bool {
+    /// Emit an event. Returns `false` when it was dropped: volatile and not writable, or a
+    /// namespace never joined.
+    pub fn emit(
+        &mut self,
+        nsp: &str,
+        name: &str,
+        args: Vec<Value>,
+        opts: EmitOptions,
+        now: Millis,
+    ) -> bool {
         self.emit_binary(nsp, name, args, Vec::new(), opts, now)
     }
 
@@ -213,15 +284,27 @@ impl Client {
         opts: EmitOptions,
         now: Millis,
     ) -> bool {
-        let writable = self.is_connected(nsp) && self.engine.as_ref().is_some_and(Engine::is_open);
+        if self.config.retries > 0 && !opts.volatile {
+            let (token, timeout) = opts.ack.unzip();
+            return self.emit_reliable(nsp, name, args, attachments, token, timeout, now);
+        }
+        let writable = self.writable(nsp);
         if opts.volatile && !writable {
             return false;
         }
-        let Some(ns) = self.namespaces.get_mut(nsp) else { return false };
+        let Some(ns) = self.namespaces.get_mut(nsp) else {
+            return false;
+        };
         let id = opts.ack.map(|(token, timeout)| {
             let id = ns.next_ack_id;
             ns.next_ack_id += 1;
-            ns.acks.insert(id, PendingAck { token, deadline: now + timeout });
+            ns.acks.insert(
+                id,
+                PendingAck {
+                    owner: AckOwner::Caller(token),
+                    deadline: Some(now + timeout),
+                },
+            );
             id
         });
         let mut packet = sio::Packet::event(nsp, name, args, id);
@@ -236,7 +319,25 @@ impl Client {
 
     /// Answer an event the server sent with an ack id.
     pub fn ack(&mut self, nsp: &str, id: u64, args: Vec<Value>, now: Millis) {
-        self.send_packet(sio::Packet::ack(nsp, id, args), now);
+        self.ack_binary(nsp, id, args, Vec::new(), now);
+    }
+
+    /// Answer with binary attachments (BINARY_ACK): `args` hold their placeholders.
+    pub fn ack_binary(
+        &mut self,
+        nsp: &str,
+        id: u64,
+        args: Vec<Value>,
+        attachments: Vec<Vec<u8>>,
+        now: Millis,
+    ) {
+        let mut packet = sio::Packet::ack(nsp, id, args);
+        packet.attachments = attachments;
+        self.send_packet(packet, now);
+    }
+
+    fn writable(&self, nsp: &str) -> bool {
+        self.is_connected(nsp) && self.engine.as_ref().is_some_and(Engine::is_open)
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -248,7 +349,10 @@ impl Client {
     }
 
     pub fn poll_timeout(&self) -> Option<Millis> {
-        let acks = self.namespaces.values().flat_map(|ns| ns.acks.values().map(|a| a.deadline));
+        let acks = self
+            .namespaces
+            .values()
+            .flat_map(|ns| ns.acks.values().filter_map(|a| a.deadline));
         let phase = match self.phase {
             Phase::Connecting { since } => Some(since + self.config.connect_timeout_ms),
             Phase::Waiting { until } => Some(until),
@@ -259,15 +363,31 @@ impl Client {
     }
 
     pub fn handle_timeout(&mut self, now: Millis) {
+        let mut queue_timeouts = Vec::new();
         for (nsp, ns) in self.namespaces.iter_mut() {
-            let expired: Vec<u64> = ns.acks.iter().filter(|(_, a)| a.deadline <= now).map(|(id, _)| *id).collect();
+            let expired: Vec<u64> = ns
+                .acks
+                .iter()
+                .filter(|(_, a)| a.deadline.is_some_and(|d| d <= now))
+                .map(|(id, _)| *id)
+                .collect();
             for id in expired {
-                if let Some(ack) = ns.acks.remove(&id) {
-                    // A timed-out emit still waiting in the buffer is withdrawn, as socket.io-client does.
-                    ns.send_buffer.retain(|p| p.id != Some(id) || p.nsp != *nsp);
-                    self.events.push_back(ClientEvent::Ack { token: ack.token, result: Err(AckError::Timeout) });
+                let Some(ack) = ns.acks.remove(&id) else {
+                    continue;
+                };
+                // A timed-out emit still waiting in the buffer is withdrawn, as socket.io-client does.
+                ns.send_buffer.retain(|p| p.id != Some(id) || p.nsp != *nsp);
+                match ack.owner {
+                    AckOwner::Caller(token) => self.events.push_back(ClientEvent::Ack {
+                        token,
+                        result: Err(AckError::Timeout),
+                    }),
+                    AckOwner::Queue => queue_timeouts.push(nsp.clone()),
                 }
             }
+        }
+        for nsp in queue_timeouts {
+            self.queue_try_failed(&nsp, AckError::Timeout, now);
         }
         match self.phase {
             Phase::Connecting { since } if now >= since + self.config.connect_timeout_ms => {
@@ -293,209 +413,13 @@ impl Client {
         }
         self.drain_engine(now);
     }
-
-    fn start_engine(&mut self, now: Millis) {
-        let engine = Engine::open(self.config.engine.clone(), self.next_transport_id);
-        self.next_transport_id = engine.next_id();
-        self.engine = Some(engine);
-        self.decoder.reset();
-        self.phase = Phase::Connecting { since: now };
-        self.drain_engine(now);
-    }
-
-    fn send_connect(&mut self, nsp: &str, now: Millis) {
-        let auth = self.namespaces.get(nsp).and_then(|ns| ns.auth.clone());
-        self.send_packet(sio::Packet::connect(nsp, auth), now);
-    }
-
-    fn send_packet(&mut self, packet: sio::Packet, now: Millis) {
-        let Some(engine) = self.engine.as_mut() else { return };
-        let (text, attachments) = packet.encode();
-        engine.send(eio::Packet::Message(text), now);
-        for bytes in attachments {
-            engine.send(eio::Packet::Binary(bytes), now);
-        }
-        self.drain_engine(now);
-    }
-
-    /// Move the engine's output up, and react to what it reported.
-    fn drain_engine(&mut self, now: Millis) {
-        loop {
-            let Some(engine) = self.engine.as_mut() else { return };
-            while let Some(t) = engine.poll_transmit() {
-                self.transmits.push_back(t);
-            }
-            let Some(event) = engine.poll_event() else { return };
-            match event {
-                EngineEvent::Open { transport, .. } => {
-                    self.phase = Phase::Open;
-                    self.backoff.reset();
-                    self.events.push_back(ClientEvent::Transport(transport));
-                    let pending: Vec<String> = self
-                        .namespaces
-                        .iter()
-                        .filter(|(_, ns)| ns.state == NsState::Pending)
-                        .map(|(nsp, _)| nsp.clone())
-                        .collect();
-                    for nsp in pending {
-                        self.send_connect(&nsp, now);
-                    }
-                }
-                EngineEvent::Upgraded(t) => self.events.push_back(ClientEvent::Transport(t)),
-                EngineEvent::UpgradeFailed(why) => self.events.push_back(ClientEvent::UpgradeFailed(why)),
-                EngineEvent::Message(text) => {
-                    let decoded = self.decoder.decode_text(&text);
-                    self.on_decoded(decoded, now);
-                }
-                EngineEvent::Binary(bytes) => {
-                    let decoded = self.decoder.decode_binary(bytes);
-                    self.on_decoded(decoded, now);
-                }
-                EngineEvent::Closed(reason) => self.on_engine_closed(reason, now),
-            }
-        }
-    }
-
-    fn on_decoded(&mut self, decoded: Result<Option<sio::Packet>, crate::DecodeError>, now: Millis) {
-        match decoded {
-            Ok(Some(packet)) => self.on_packet(packet, now),
-            Ok(None) => {}
-            Err(_) => {
-                if let Some(engine) = self.engine.as_mut() {
-                    engine.close();
-                }
-                // The engine reports ForcedClose; a parse error must reconnect, so say so.
-                self.drain_engine_as(CloseReason::ParseError, now);
-            }
-        }
-    }
-
-    fn drain_engine_as(&mut self, reason: CloseReason, now: Millis) {
-        if let Some(engine) = self.engine.as_mut() {
-            while let Some(t) = engine.poll_transmit() {
-                self.transmits.push_back(t);
-            }
-            while engine.poll_event().is_some() {}
-        }
-        self.on_engine_closed(reason, now);
-    }
-
-    fn on_packet(&mut self, packet: sio::Packet, now: Millis) {
-        let nsp = packet.nsp.clone();
-        let Some(ns) = self.namespaces.get_mut(&nsp) else { return };
-        match packet.ty {
-            PacketType::Connect => {
-                ns.state = NsState::Connected;
-                let buffered: Vec<sio::Packet> = ns.send_buffer.drain(..).collect();
-                self.events.push_back(ClientEvent::Connected { nsp });
-                for p in buffered {
-                    self.send_packet(p, now);
-                }
-            }
-            PacketType::ConnectError => {
-                ns.state = NsState::Stopped;
-                let (message, data) = match packet.data {
-                    Some(Value::String(s)) => (s, None),
-                    Some(Value::Object(mut o)) => {
-                        let message = o.remove("message").and_then(|m| m.as_str().map(str::to_owned));
-                        (message.unwrap_or_default(), o.remove("data"))
-                    }
-                    _ => (String::new(), None),
-                };
-                self.events.push_back(ClientEvent::ConnectError { nsp, message, data });
-            }
-            PacketType::Disconnect => {
-                ns.state = NsState::Stopped;
-                self.fail_acks(&nsp, AckError::Disconnected);
-                self.events
-                    .push_back(ClientEvent::Disconnected { nsp, reason: DisconnectReason::IoServerDisconnect });
-            }
-            PacketType::Event | PacketType::BinaryEvent => {
-                if ns.state != NsState::Connected {
-                    return;
-                }
-                let Some(Value::Array(mut args)) = packet.data else { return };
-                let name = match args.first() {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(other) => other.to_string(),
-                    None => return,
-                };
-                args.remove(0);
-                self.events.push_back(ClientEvent::Event {
-                    nsp,
-                    name,
-                    args,
-                    attachments: packet.attachments,
-                    ack_id: packet.id,
-                });
-            }
-            PacketType::Ack | PacketType::BinaryAck => {
-                let Some(ack) = packet.id.and_then(|id| ns.acks.remove(&id)) else { return };
-                let args = match packet.data {
-                    Some(Value::Array(args)) => args,
-                    _ => Vec::new(),
-                };
-                self.events.push_back(ClientEvent::Ack { token: ack.token, result: Ok(args) });
-            }
-        }
-    }
-
-    fn fail_acks(&mut self, nsp: &str, error: AckError) {
-        let Some(ns) = self.namespaces.get_mut(nsp) else { return };
-        // Emits still in the send buffer keep their ack: they will be sent after reconnecting.
-        let buffered: Vec<u64> = ns.send_buffer.iter().filter_map(|p| p.id).collect();
-        let failed: Vec<u64> = ns.acks.keys().filter(|id| !buffered.contains(id)).copied().collect();
-        for id in failed {
-            if let Some(ack) = ns.acks.remove(&id) {
-                self.events.push_back(ClientEvent::Ack { token: ack.token, result: Err(error.clone()) });
-            }
-        }
-    }
-
-    fn on_engine_closed(&mut self, reason: CloseReason, now: Millis) {
-        let was_open = self.phase == Phase::Open;
-        self.engine = None;
-        self.decoder.reset();
-        let connected: Vec<String> = self
-            .namespaces
-            .iter_mut()
-            .filter(|(_, ns)| ns.state != NsState::Stopped)
-            .map(|(nsp, ns)| {
-                ns.state = NsState::Pending;
-                nsp.clone()
-            })
-            .collect();
-        if was_open {
-            for nsp in connected {
-                self.fail_acks(&nsp, AckError::Disconnected);
-                self.events.push_back(ClientEvent::Disconnected {
-                    nsp,
-                    reason: DisconnectReason::Engine(reason.clone()),
-                });
-            }
-        }
-        if reason == CloseReason::ForcedClose || self.phase == Phase::Closed {
-            self.phase = Phase::Closed;
-            return;
-        }
-        self.schedule_reconnect(now);
-    }
-
-    fn schedule_reconnect(&mut self, now: Millis) {
-        if !self.config.reconnection {
-            self.phase = Phase::Closed;
-            return;
-        }
-        if self.config.reconnection_attempts.is_some_and(|max| self.backoff.attempts >= max) {
-            self.phase = Phase::Closed;
-            self.events.push_back(ClientEvent::ReconnectFailed);
-            return;
-        }
-        let delay_ms = self.backoff.next_delay(self.rng.next_f64());
-        self.phase = Phase::Waiting { until: now + delay_ms };
-        self.events.push_back(ClientEvent::Reconnecting { attempt: self.backoff.attempts, delay_ms });
-    }
 }
+
+#[path = "client_session.rs"]
+mod session;
+
+#[path = "client_retry.rs"]
+mod retry;
 
 #[cfg(test)]
 #[path = "client_tests.rs"]

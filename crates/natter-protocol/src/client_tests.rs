@@ -5,7 +5,8 @@ use super::*;
 use crate::{eio::Frame, engine::TransportId};
 use serde_json::json;
 
-const OPEN: &str = r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}"#;
+const OPEN: &str =
+    r#"0{"sid":"s1","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}"#;
 
 struct Harness {
     c: Client,
@@ -14,7 +15,11 @@ struct Harness {
 
 fn config() -> ClientConfig {
     ClientConfig {
-        engine: EngineConfig { transports: vec![TransportKind::WebSocket], upgrade: false, try_all_transports: false },
+        engine: EngineConfig {
+            transports: vec![TransportKind::WebSocket],
+            upgrade: false,
+            try_all_transports: false,
+        },
         ..ClientConfig::default()
     }
 }
@@ -35,12 +40,18 @@ impl Harness {
     fn open(config: ClientConfig) -> Harness {
         let mut c = Client::new(config, 9);
         c.connect_namespace("/", None, 0);
-        let mut h = Harness { ws: TransportId(0), c };
+        let mut h = Harness {
+            ws: TransportId(0),
+            c,
+        };
         h.ws = h.expect_ws_open();
         h.c.handle_input(Input::WsOpened { id: h.ws }, 1);
         h.frame(OPEN, 2);
         assert_eq!(h.sent(), ["0"]);
-        assert_eq!(h.events(), [ClientEvent::Transport(TransportKind::WebSocket)]);
+        assert_eq!(
+            h.events(),
+            [ClientEvent::Transport(TransportKind::WebSocket)]
+        );
         h
     }
 
@@ -56,14 +67,23 @@ impl Harness {
     }
 
     fn frame(&mut self, text: &str, now: Millis) {
-        self.c.handle_input(Input::WsFrame { id: self.ws, frame: Frame::Text(text.into()) }, now);
+        self.c.handle_input(
+            Input::WsFrame {
+                id: self.ws,
+                frame: Frame::Text(text.into()),
+            },
+            now,
+        );
     }
 
     /// Text frames written, without their Engine.IO prefix where it is a message.
     fn sent(&mut self) -> Vec<String> {
         std::iter::from_fn(|| self.c.poll_transmit())
             .filter_map(|t| match t {
-                Transmit::WsSend { frame: Frame::Text(s), .. } => Some(s.strip_prefix('4').map_or(s.clone(), str::to_owned)),
+                Transmit::WsSend {
+                    frame: Frame::Text(s),
+                    ..
+                } => Some(s.strip_prefix('4').map_or(s.clone(), str::to_owned)),
                 _ => None,
             })
             .collect()
@@ -87,7 +107,10 @@ fn emits_buffer_until_connected_then_flush_in_order() {
 #[test]
 fn volatile_emits_are_dropped_when_not_connected() {
     let mut h = Harness::open(config());
-    let volatile = EmitOptions { volatile: true, ..EmitOptions::default() };
+    let volatile = EmitOptions {
+        volatile: true,
+        ..EmitOptions::default()
+    };
     assert!(!h.c.emit("/", "typing", vec![], volatile, 3));
     h.frame(r#"40{"sid":"x"}"#, 4);
     assert_eq!(h.sent(), Vec::<String>::new());
@@ -98,15 +121,30 @@ fn volatile_emits_are_dropped_when_not_connected() {
 #[test]
 fn acks_resolve_and_time_out() {
     let mut h = Harness::connected();
-    let opts = |token| EmitOptions { ack: Some((token, 5000)), volatile: false };
+    let opts = |token| EmitOptions {
+        ack: Some((token, 5000)),
+        volatile: false,
+    };
     h.c.emit("/", "m", vec![json!("x")], opts(10), 10);
     h.c.emit("/", "m", vec![json!("y")], opts(11), 10);
     assert_eq!(h.sent(), [r#"20["m","x"]"#, r#"21["m","y"]"#]);
     h.frame(r#"430[{"ok":1}]"#, 20);
-    assert_eq!(h.events(), [ClientEvent::Ack { token: 10, result: Ok(vec![json!({"ok":1})]) }]);
+    assert_eq!(
+        h.events(),
+        [ClientEvent::Ack {
+            token: 10,
+            result: Ok(vec![json!({"ok":1})])
+        }]
+    );
     assert_eq!(h.c.poll_timeout(), Some(5010));
     h.c.handle_timeout(5010);
-    assert_eq!(h.events(), [ClientEvent::Ack { token: 11, result: Err(AckError::Timeout) }]);
+    assert_eq!(
+        h.events(),
+        [ClientEvent::Ack {
+            token: 11,
+            result: Err(AckError::Timeout)
+        }]
+    );
     // A late ack for a timed-out emit is ignored.
     h.frame(r#"431[]"#, 5020);
     assert_eq!(h.events(), []);
@@ -127,7 +165,13 @@ fn server_events_and_server_acks() {
                 attachments: vec![],
                 ack_id: None
             },
-            ClientEvent::Event { nsp: "/".into(), name: "question".into(), args: vec![json!(1)], attachments: vec![], ack_id: Some(7) },
+            ClientEvent::Event {
+                nsp: "/".into(),
+                name: "question".into(),
+                args: vec![json!(1)],
+                attachments: vec![],
+                ack_id: Some(7)
+            },
         ]
     );
     h.c.ack("/", 7, vec![json!("answer")], 7);
@@ -137,21 +181,34 @@ fn server_events_and_server_acks() {
 #[test]
 fn connect_error_stops_the_namespace() {
     let mut h = Harness::open(config());
+    // Another namespace keeps the engine wanted: with none active it would close (see below).
+    h.c.connect_namespace("/other", None, 3);
+    assert_eq!(h.sent(), ["0/other,"]);
     h.frame(r#"44{"message":"Not authorized","data":{"code":42}}"#, 3);
     assert_eq!(
         h.events(),
-        [ClientEvent::ConnectError { nsp: "/".into(), message: "Not authorized".into(), data: Some(json!({"code":42})) }]
+        [ClientEvent::ConnectError {
+            nsp: "/".into(),
+            message: "Not authorized".into(),
+            data: Some(json!({"code":42}))
+        }]
     );
     assert!(!h.c.is_connected("/"));
     // The engine closing afterwards reconnects the engine but sends no CONNECT for "/".
-    h.c.handle_input(Input::WsClosed { id: h.ws, error: None }, 4);
+    h.c.handle_input(
+        Input::WsClosed {
+            id: h.ws,
+            error: None,
+        },
+        4,
+    );
     h.events();
     h.c.handle_timeout(10_000);
     let ws = h.expect_ws_open();
     h.ws = ws;
     h.c.handle_input(Input::WsOpened { id: ws }, 10_001);
     h.frame(OPEN, 10_002);
-    assert_eq!(h.sent(), Vec::<String>::new());
+    assert_eq!(h.sent(), ["0/other,"]);
 }
 
 #[test]
@@ -160,7 +217,10 @@ fn server_disconnect_does_not_reconnect_the_namespace() {
     h.frame("41", 5);
     assert_eq!(
         h.events(),
-        [ClientEvent::Disconnected { nsp: "/".into(), reason: DisconnectReason::IoServerDisconnect }]
+        [ClientEvent::Disconnected {
+            nsp: "/".into(),
+            reason: DisconnectReason::IoServerDisconnect
+        }]
     );
     assert!(!h.c.is_connected("/"));
 }
@@ -168,17 +228,41 @@ fn server_disconnect_does_not_reconnect_the_namespace() {
 #[test]
 fn engine_loss_reconnects_with_backoff_and_reconnects_namespaces() {
     let mut h = Harness::connected();
-    let opts = EmitOptions { ack: Some((1, 60_000)), volatile: false };
+    let opts = EmitOptions {
+        ack: Some((1, 60_000)),
+        volatile: false,
+    };
     h.c.emit("/", "sent", vec![], opts, 5);
     h.sent();
-    h.c.handle_input(Input::WsClosed { id: h.ws, error: None }, 10);
+    h.c.handle_input(
+        Input::WsClosed {
+            id: h.ws,
+            error: None,
+        },
+        10,
+    );
     let events = h.events();
-    assert_eq!(events[0], ClientEvent::Ack { token: 1, result: Err(AckError::Disconnected) });
+    assert_eq!(
+        events[0],
+        ClientEvent::Ack {
+            token: 1,
+            result: Err(AckError::Disconnected)
+        }
+    );
     assert_eq!(
         events[1],
-        ClientEvent::Disconnected { nsp: "/".into(), reason: DisconnectReason::Engine(CloseReason::TransportClose) }
+        ClientEvent::Disconnected {
+            nsp: "/".into(),
+            reason: DisconnectReason::Engine(CloseReason::TransportClose)
+        }
     );
-    let ClientEvent::Reconnecting { attempt: 1, delay_ms } = events[2] else { panic!("{events:?}") };
+    let ClientEvent::Reconnecting {
+        attempt: 1,
+        delay_ms,
+    } = events[2]
+    else {
+        panic!("{events:?}")
+    };
     assert!((500..=1500).contains(&delay_ms), "{delay_ms}");
     // Emits while away are buffered.
     h.c.emit("/", "offline", vec![json!(1)], EmitOptions::default(), 11);
@@ -194,13 +278,25 @@ fn engine_loss_reconnects_with_backoff_and_reconnects_namespaces() {
 
 #[test]
 fn failed_attempts_back_off_and_give_up_when_limited() {
-    let mut c = Client::new(ClientConfig { reconnection_attempts: Some(2), ..config() }, 3);
+    let mut c = Client::new(
+        ClientConfig {
+            reconnection_attempts: Some(2),
+            ..config()
+        },
+        3,
+    );
     c.connect_namespace("/", None, 0);
     let mut now = 0;
     let mut delays = Vec::new();
     for _ in 0..3 {
         let id = next_ws_open(&mut c);
-        c.handle_input(Input::WsClosed { id, error: Some("refused".into()) }, now);
+        c.handle_input(
+            Input::WsClosed {
+                id,
+                error: Some("refused".into()),
+            },
+            now,
+        );
         let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
         for e in events {
             match e {
@@ -211,7 +307,10 @@ fn failed_attempts_back_off_and_give_up_when_limited() {
                 }
                 ClientEvent::ReconnectFailed => {
                     assert_eq!(delays.len(), 2);
-                    assert!(std::iter::from_fn(|| c.poll_transmit()).all(|t| matches!(t, Transmit::WsClose { .. })));
+                    assert!(
+                        std::iter::from_fn(|| c.poll_transmit())
+                            .all(|t| matches!(t, Transmit::WsClose { .. }))
+                    );
                     return;
                 }
                 other => panic!("{other:?}"),
@@ -229,7 +328,10 @@ fn a_hanging_attempt_times_out_and_retries() {
     assert_eq!(c.poll_timeout(), Some(20_000));
     c.handle_timeout(20_000);
     let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
-    assert!(matches!(events[..], [ClientEvent::Reconnecting { attempt: 1, .. }]), "{events:?}");
+    assert!(
+        matches!(events[..], [ClientEvent::Reconnecting { attempt: 1, .. }]),
+        "{events:?}"
+    );
 }
 
 #[test]
@@ -239,7 +341,10 @@ fn parse_errors_reconnect() {
     let events = h.events();
     assert_eq!(
         events[0],
-        ClientEvent::Disconnected { nsp: "/".into(), reason: DisconnectReason::Engine(CloseReason::ParseError) }
+        ClientEvent::Disconnected {
+            nsp: "/".into(),
+            reason: DisconnectReason::Engine(CloseReason::ParseError)
+        }
     );
     assert!(matches!(events[1], ClientEvent::Reconnecting { .. }));
 }
@@ -250,7 +355,16 @@ fn close_stops_everything() {
     h.c.close();
     h.events();
     assert_eq!(h.c.poll_timeout(), None);
-    assert!(!h.c.emit("/", "x", vec![], EmitOptions { volatile: true, ack: None }, 5));
+    assert!(!h.c.emit(
+        "/",
+        "x",
+        vec![],
+        EmitOptions {
+            volatile: true,
+            ack: None
+        },
+        5
+    ));
 }
 
 #[test]
@@ -258,20 +372,45 @@ fn binary_events_reassemble() {
     let mut h = Harness::connected();
     h.frame(r#"451-["file",{"_placeholder":true,"num":0}]"#, 5);
     assert_eq!(h.events(), []);
-    h.c.handle_input(Input::WsFrame { id: h.ws, frame: Frame::Binary(vec![1, 2, 3]) }, 6);
+    h.c.handle_input(
+        Input::WsFrame {
+            id: h.ws,
+            frame: Frame::Binary(vec![1, 2, 3]),
+        },
+        6,
+    );
     let events = h.events();
     assert!(
         matches!(&events[..], [ClientEvent::Event { name, attachments, .. }] if name == "file" && attachments == &[vec![1, 2, 3]]),
         "{events:?}"
     );
     let placeholder = json!({"_placeholder": true, "num": 0});
-    h.c.emit_binary("/", "up", vec![placeholder], vec![vec![9]], EmitOptions::default(), 7);
+    h.c.emit_binary(
+        "/",
+        "up",
+        vec![placeholder],
+        vec![vec![9]],
+        EmitOptions::default(),
+        7,
+    );
     let t: Vec<_> = std::iter::from_fn(|| h.c.poll_transmit()).collect();
     assert_eq!(
         t,
         [
-            Transmit::WsSend { id: h.ws, frame: Frame::Text(r#"451-["up",{"_placeholder":true,"num":0}]"#.into()) },
-            Transmit::WsSend { id: h.ws, frame: Frame::Binary(vec![9]) },
+            Transmit::WsSend {
+                id: h.ws,
+                frame: Frame::Text(r#"451-["up",{"_placeholder":true,"num":0}]"#.into())
+            },
+            Transmit::WsSend {
+                id: h.ws,
+                frame: Frame::Binary(vec![9])
+            },
         ]
     );
 }
+
+#[path = "client_close_tests.rs"]
+mod close;
+
+#[path = "client_retry_tests.rs"]
+mod retry;

@@ -4,6 +4,9 @@
 //!
 //! The driver performs each [`Transmit`], reports what happened as an [`Input`], and calls
 //! [`Engine::handle_timeout`] when [`Engine::poll_timeout`] passes.
+//!
+//! This file holds the types and the entry points; `engine_flow.rs` how packets, polling
+//! requests and the upgrade move the session along.
 
 use crate::{
     Millis,
@@ -56,23 +59,57 @@ impl Default for EngineConfig {
 /// I/O the driver must perform. `query` is the URL query string (after `?`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transmit {
-    PollGet { id: TransportId, query: String },
-    PollPost { id: TransportId, query: String, body: String },
-    WsOpen { id: TransportId, query: String },
-    WsSend { id: TransportId, frame: Frame },
-    WsClose { id: TransportId },
+    PollGet {
+        id: TransportId,
+        query: String,
+    },
+    PollPost {
+        id: TransportId,
+        query: String,
+        body: String,
+    },
+    WsOpen {
+        id: TransportId,
+        query: String,
+    },
+    WsSend {
+        id: TransportId,
+        frame: Frame,
+    },
+    WsClose {
+        id: TransportId,
+    },
 }
 
 /// What the network did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    PollResponse { id: TransportId, body: String },
-    PollFailed { id: TransportId, error: String },
-    PostDone { id: TransportId },
-    PostFailed { id: TransportId, error: String },
-    WsOpened { id: TransportId },
-    WsFrame { id: TransportId, frame: Frame },
-    WsClosed { id: TransportId, error: Option<String> },
+    PollResponse {
+        id: TransportId,
+        body: String,
+    },
+    PollFailed {
+        id: TransportId,
+        error: String,
+    },
+    PostDone {
+        id: TransportId,
+    },
+    PostFailed {
+        id: TransportId,
+        error: String,
+    },
+    WsOpened {
+        id: TransportId,
+    },
+    WsFrame {
+        id: TransportId,
+        frame: Frame,
+    },
+    WsClosed {
+        id: TransportId,
+        error: Option<String>,
+    },
 }
 
 impl Input {
@@ -118,7 +155,10 @@ impl CloseReason {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EngineEvent {
-    Open { transport: TransportKind, handshake: Handshake },
+    Open {
+        transport: TransportKind,
+        handshake: Handshake,
+    },
     /// The session moved to another transport.
     Upgraded(TransportKind),
     /// The upgrade probe failed; the session stays where it is.
@@ -167,6 +207,8 @@ pub struct Engine {
     probe: Option<(TransportId, ProbeStage)>,
     /// Packets waiting for the transport (POST in flight, upgrade running, still opening).
     write_buffer: VecDeque<Packet>,
+    /// `close()` was called over polling: the write buffer drains first, then the close packet.
+    closing: bool,
     transmits: VecDeque<Transmit>,
     events: VecDeque<EngineEvent>,
     /// Source of fresh transport ids; shared with the owner so ids never repeat across engines.
@@ -182,13 +224,17 @@ impl Engine {
             config,
             state: State::Opening,
             attempt: 0,
-            active: Active { kind: TransportKind::Polling, id: TransportId(first_id) },
+            active: Active {
+                kind: TransportKind::Polling,
+                id: TransportId(first_id),
+            },
             handshake: None,
             ping_deadline: None,
             get_in_flight: false,
             post_in_flight: false,
             probe: None,
             write_buffer: VecDeque::new(),
+            closing: false,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             next_id: first_id,
@@ -206,8 +252,9 @@ impl Engine {
         self.next_id
     }
 
+    /// Open and accepting writes (not closing).
     pub fn is_open(&self) -> bool {
-        self.state == State::Open
+        self.state == State::Open && !self.closing
     }
 
     pub fn is_closed(&self) -> bool {
@@ -243,7 +290,8 @@ impl Engine {
     /// Queue a packet. While the heartbeat has lapsed the packet stays buffered and the session
     /// closes, like engine.io-client's `_hasPingExpired` check.
     pub fn send(&mut self, packet: Packet, now: Millis) {
-        if self.state == State::Closed {
+        // engine.io-client's `_sendPacket` drops writes once closing, as here.
+        if self.state == State::Closed || self.closing {
             return;
         }
         self.write_buffer.push_back(packet);
@@ -260,16 +308,27 @@ impl Engine {
         self.write_buffer.drain(..).collect()
     }
 
-    /// Close on purpose (socket.io-client `close()`).
+    /// Close on purpose (engine.io-client `close()`): what is already queued goes out first.
+    /// Over polling that may take a round trip; [`EngineEvent::Closed`] comes once it has.
     pub fn close(&mut self) {
-        if self.state == State::Open && self.active.kind == TransportKind::Polling {
-            let query = self.query(TransportKind::Polling);
-            self.transmits.push_back(Transmit::PollPost {
-                id: self.active.id,
-                query,
-                body: Packet::Close.to_text(),
-            });
+        if self.state == State::Closed || self.closing {
+            return;
         }
+        if let Some((id, _)) = self.probe.take() {
+            // engine.io-client waits for a running upgrade; dropping it is simpler and the
+            // session ends anyway.
+            self.transmits.push_back(Transmit::WsClose { id });
+        }
+        if self.state == State::Open && self.active.kind == TransportKind::Polling {
+            // A close POST next to one in flight would be a second concurrent POST, which the
+            // reference server answers by dropping the session, losing the queued writes (a
+            // DISCONNECT, say). So wait for the buffer to drain, like engine.io-client's "drain".
+            self.closing = true;
+            self.flush();
+            self.finish_closing();
+            return;
+        }
+        self.flush();
         self.close_with(CloseReason::ForcedClose);
     }
 
@@ -320,158 +379,6 @@ impl Engine {
         }
     }
 
-    fn open_transport(&mut self) {
-        let kind = self.config.transports[self.attempt];
-        self.active = Active { kind, id: self.fresh_id() };
-        let query = self.query(kind);
-        match kind {
-            TransportKind::Polling => {
-                self.get_in_flight = true;
-                self.transmits.push_back(Transmit::PollGet { id: self.active.id, query });
-            }
-            TransportKind::WebSocket => {
-                self.transmits.push_back(Transmit::WsOpen { id: self.active.id, query })
-            }
-        }
-    }
-
-    fn transport_failed(&mut self, error: String) {
-        if self.state == State::Opening
-            && self.config.try_all_transports
-            && self.attempt + 1 < self.config.transports.len()
-        {
-            if self.active.kind == TransportKind::WebSocket {
-                self.transmits.push_back(Transmit::WsClose { id: self.active.id });
-            }
-            self.attempt += 1;
-            self.get_in_flight = false;
-            self.post_in_flight = false;
-            self.open_transport();
-        } else {
-            self.close_with(CloseReason::TransportError(error));
-        }
-    }
-
-    fn on_packet(&mut self, packet: Packet, now: Millis) {
-        if self.state == State::Closed {
-            return;
-        }
-        match packet {
-            Packet::Open(handshake) if self.state == State::Opening => {
-                self.state = State::Open;
-                self.ping_deadline = Some(now + handshake.ping_interval + handshake.ping_timeout);
-                self.events.push_back(EngineEvent::Open {
-                    transport: self.active.kind,
-                    handshake: handshake.clone(),
-                });
-                let offers_ws = handshake.upgrades.iter().any(|u| u == "websocket");
-                self.handshake = Some(handshake);
-                if self.active.kind == TransportKind::Polling
-                    && self.config.upgrade
-                    && offers_ws
-                    && self.config.transports.contains(&TransportKind::WebSocket)
-                {
-                    let id = self.fresh_id();
-                    let query = self.query(TransportKind::WebSocket);
-                    self.probe = Some((id, ProbeStage::Connecting));
-                    self.transmits.push_back(Transmit::WsOpen { id, query });
-                }
-                self.flush();
-            }
-            Packet::Ping(data) => {
-                if let Some(h) = &self.handshake {
-                    self.ping_deadline = Some(now + h.ping_interval + h.ping_timeout);
-                }
-                // The pong jumps the queue: a long write buffer must not starve the heartbeat.
-                self.write_buffer.push_front(Packet::Pong(data));
-                self.flush();
-            }
-            Packet::Message(text) => self.events.push_back(EngineEvent::Message(text)),
-            Packet::Binary(bytes) => self.events.push_back(EngineEvent::Binary(bytes)),
-            Packet::Close => self.close_with(CloseReason::TransportClose),
-            Packet::Noop | Packet::Pong(_) | Packet::Upgrade | Packet::Open(_) => {}
-        }
-    }
-
-    fn handle_probe(&mut self, input: Input) {
-        let Some((id, stage)) = self.probe else { return };
-        match (input, stage) {
-            (Input::WsOpened { .. }, ProbeStage::Connecting) => {
-                self.probe = Some((id, ProbeStage::Probing));
-                let frame = Packet::Ping("probe".into()).to_frame();
-                self.transmits.push_back(Transmit::WsSend { id, frame });
-            }
-            (Input::WsFrame { frame: Frame::Text(text), .. }, ProbeStage::Probing) if text == "3probe" => {
-                self.probe = Some((id, ProbeStage::Pausing));
-                self.after_poll_activity();
-            }
-            (Input::WsClosed { error, .. }, _) => {
-                self.abandon_probe(error.unwrap_or_else(|| "probe websocket closed".into()))
-            }
-            (_, _) => self.abandon_probe("unexpected probe reply".into()),
-        }
-    }
-
-    fn abandon_probe(&mut self, why: String) {
-        if let Some((id, _)) = self.probe.take() {
-            // Also after the socket closed by itself: the driver drops its handle on this.
-            self.transmits.push_back(Transmit::WsClose { id });
-        }
-        self.events.push_back(EngineEvent::UpgradeFailed(why));
-        // Polling may have been paused for the switch: resume it.
-        self.after_poll_activity();
-    }
-
-    /// Runs whenever a polling request finished: keep the long-poll going, flush the next
-    /// batch, or complete a pending upgrade once polling is drained.
-    fn after_poll_activity(&mut self) {
-        if self.state != State::Open || self.active.kind != TransportKind::Polling {
-            return;
-        }
-        if let Some((id, ProbeStage::Pausing)) = self.probe {
-            if !self.get_in_flight && !self.post_in_flight {
-                self.probe = None;
-                self.active = Active { kind: TransportKind::WebSocket, id };
-                self.transmits.push_back(Transmit::WsSend { id, frame: Packet::Upgrade.to_frame() });
-                self.events.push_back(EngineEvent::Upgraded(TransportKind::WebSocket));
-                self.flush();
-            }
-            return;
-        }
-        if !self.get_in_flight {
-            self.get_in_flight = true;
-            let query = self.query(TransportKind::Polling);
-            self.transmits.push_back(Transmit::PollGet { id: self.active.id, query });
-        }
-        self.flush();
-    }
-
-    fn flush(&mut self) {
-        if self.state != State::Open || self.write_buffer.is_empty() {
-            return;
-        }
-        match self.active.kind {
-            TransportKind::WebSocket => {
-                let id = self.active.id;
-                for packet in self.write_buffer.drain(..) {
-                    self.transmits.push_back(Transmit::WsSend { id, frame: packet.to_frame() });
-                }
-            }
-            TransportKind::Polling => {
-                // While pausing for an upgrade, new writes wait for the WebSocket.
-                if self.post_in_flight || matches!(self.probe, Some((_, ProbeStage::Pausing))) {
-                    return;
-                }
-                let max = self.handshake.as_ref().map_or(100_000, |h| h.max_payload as usize);
-                if let Some(body) = payload::encode_batch(&mut self.write_buffer, max) {
-                    self.post_in_flight = true;
-                    let query = self.query(TransportKind::Polling);
-                    self.transmits.push_back(Transmit::PollPost { id: self.active.id, query, body });
-                }
-            }
-        }
-    }
-
     fn ping_expired(&self, now: Millis) -> bool {
         self.state == State::Open && self.ping_deadline.is_some_and(|d| now >= d)
     }
@@ -486,7 +393,8 @@ impl Engine {
             self.transmits.push_back(Transmit::WsClose { id });
         }
         if self.active.kind == TransportKind::WebSocket {
-            self.transmits.push_back(Transmit::WsClose { id: self.active.id });
+            self.transmits
+                .push_back(Transmit::WsClose { id: self.active.id });
         }
         self.events.push_back(EngineEvent::Closed(reason));
     }
@@ -511,6 +419,9 @@ impl Engine {
         q
     }
 }
+
+#[path = "engine_flow.rs"]
+mod flow;
 
 #[cfg(test)]
 #[path = "engine_tests.rs"]

@@ -3,7 +3,8 @@
 use super::*;
 
 const OPEN: &str = r#"0{"sid":"abc","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100}"#;
-const OPEN_NO_UPGRADE: &str = r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}"#;
+const OPEN_NO_UPGRADE: &str =
+    r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":100000}"#;
 
 fn drain(e: &mut Engine) -> Vec<Transmit> {
     std::iter::from_fn(|| e.poll_transmit()).collect()
@@ -21,11 +22,19 @@ fn text(s: &str) -> Frame {
 fn open_polling(open: &str) -> (Engine, TransportId) {
     let mut e = Engine::open(EngineConfig::default(), 1);
     let get = drain(&mut e);
-    let [Transmit::PollGet { id, query }] = get.as_slice() else { panic!("{get:?}") };
+    let [Transmit::PollGet { id, query }] = get.as_slice() else {
+        panic!("{get:?}")
+    };
     assert!(query.starts_with("EIO=4&transport=polling&t="), "{query}");
     assert!(!query.contains("sid="));
     let id = *id;
-    e.handle_input(Input::PollResponse { id, body: open.into() }, 0);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: open.into(),
+        },
+        0,
+    );
     (e, id)
 }
 
@@ -35,10 +44,18 @@ fn polling_handshake_then_long_poll_and_probe() {
     assert!(e.is_open());
     assert_eq!(e.transport(), Some(TransportKind::Polling));
     let ev = events(&mut e);
-    assert!(matches!(&ev[..], [EngineEvent::Open { transport: TransportKind::Polling, handshake }] if handshake.sid == "abc"));
+    assert!(
+        matches!(&ev[..], [EngineEvent::Open { transport: TransportKind::Polling, handshake }] if handshake.sid == "abc")
+    );
     let t = drain(&mut e);
-    assert!(matches!(&t[0], Transmit::WsOpen { query, .. } if query == "EIO=4&transport=websocket&sid=abc"), "{t:?}");
-    assert!(matches!(&t[1], Transmit::PollGet { id: got, query } if *got == id && query.ends_with("&sid=abc")), "{t:?}");
+    assert!(
+        matches!(&t[0], Transmit::WsOpen { query, .. } if query == "EIO=4&transport=websocket&sid=abc"),
+        "{t:?}"
+    );
+    assert!(
+        matches!(&t[1], Transmit::PollGet { id: got, query } if *got == id && query.ends_with("&sid=abc")),
+        "{t:?}"
+    );
     assert_eq!(t.len(), 2);
 }
 
@@ -46,17 +63,35 @@ fn polling_handshake_then_long_poll_and_probe() {
 fn answers_ping_at_once_and_keeps_one_get_in_flight() {
     let (mut e, id) = open_polling(OPEN_NO_UPGRADE);
     drain(&mut e);
-    e.handle_input(Input::PollResponse { id, body: "2".into() }, 1000);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: "2".into(),
+        },
+        1000,
+    );
     let t = drain(&mut e);
     // The pong in a POST, and the next GET.
-    assert!(matches!(&t[..], [Transmit::PollPost { body, .. }, Transmit::PollGet { .. }] if body == "3"), "{t:?}");
+    assert!(
+        matches!(&t[..], [Transmit::PollPost { body, .. }, Transmit::PollGet { .. }] if body == "3"),
+        "{t:?}"
+    );
     // A second ping while the POST is in flight waits for it: one POST at a time.
-    e.handle_input(Input::PollResponse { id, body: "2".into() }, 2000);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: "2".into(),
+        },
+        2000,
+    );
     let t = drain(&mut e);
     assert!(matches!(&t[..], [Transmit::PollGet { .. }]), "{t:?}");
     e.handle_input(Input::PostDone { id }, 2001);
     let t = drain(&mut e);
-    assert!(matches!(&t[..], [Transmit::PollPost { body, .. }] if body == "3"), "{t:?}");
+    assert!(
+        matches!(&t[..], [Transmit::PollPost { body, .. }] if body == "3"),
+        "{t:?}"
+    );
 }
 
 #[test]
@@ -67,82 +102,16 @@ fn batches_writes_within_max_payload() {
     e.send(Packet::Message("b".repeat(40)), 1);
     e.send(Packet::Message("c".repeat(40)), 1);
     let t = drain(&mut e);
-    assert!(matches!(&t[..], [Transmit::PollPost { body, .. }] if body == &format!("4{}", "a".repeat(40))), "{t:?}");
+    assert!(
+        matches!(&t[..], [Transmit::PollPost { body, .. }] if body == &format!("4{}", "a".repeat(40))),
+        "{t:?}"
+    );
     e.handle_input(Input::PostDone { id }, 2);
     let t = drain(&mut e);
-    let [Transmit::PollPost { body, .. }] = &t[..] else { panic!("{t:?}") };
+    let [Transmit::PollPost { body, .. }] = &t[..] else {
+        panic!("{t:?}")
+    };
     assert_eq!(body, &format!("4{}\x1e4{}", "b".repeat(40), "c".repeat(40)));
-}
-
-#[test]
-fn upgrade_probe_pause_and_switch() {
-    let (mut e, poll) = open_polling(OPEN);
-    let t = drain(&mut e);
-    let Transmit::WsOpen { id: ws, .. } = t[0] else { panic!() };
-    e.handle_input(Input::WsOpened { id: ws }, 10);
-    assert_eq!(drain(&mut e), [Transmit::WsSend { id: ws, frame: text("2probe") }]);
-    e.send(Packet::Message("queued during probe".into()), 11);
-    let t = drain(&mut e);
-    assert!(matches!(&t[..], [Transmit::PollPost { .. }]), "still on polling while probing: {t:?}");
-    e.handle_input(Input::WsFrame { id: ws, frame: text("3probe") }, 12);
-    // Pausing: a GET and a POST are in flight; nothing more goes out over polling.
-    e.send(Packet::Message("after 3probe".into()), 13);
-    assert_eq!(drain(&mut e), []);
-    e.handle_input(Input::PostDone { id: poll }, 14);
-    assert_eq!(drain(&mut e), []);
-    // The server answers the pending GET with a noop; then the switch happens.
-    e.handle_input(Input::PollResponse { id: poll, body: "6".into() }, 15);
-    assert_eq!(
-        drain(&mut e),
-        [
-            Transmit::WsSend { id: ws, frame: text("5") },
-            Transmit::WsSend { id: ws, frame: text("4after 3probe") },
-        ]
-    );
-    assert_eq!(e.transport(), Some(TransportKind::WebSocket));
-    assert!(events(&mut e).contains(&EngineEvent::Upgraded(TransportKind::WebSocket)));
-    e.handle_input(Input::WsFrame { id: ws, frame: text("4hello") }, 16);
-    assert!(events(&mut e).contains(&EngineEvent::Message("hello".into())));
-    // A late polling completion after the switch is ignored.
-    e.handle_input(Input::PollFailed { id: poll, error: "late".into() }, 17);
-    assert!(e.is_open());
-}
-
-#[test]
-fn failed_probe_stays_on_polling() {
-    let (mut e, _) = open_polling(OPEN);
-    let t = drain(&mut e);
-    let Transmit::WsOpen { id: ws, .. } = t[0] else { panic!() };
-    events(&mut e);
-    e.handle_input(Input::WsClosed { id: ws, error: Some("blocked".into()) }, 10);
-    assert!(e.is_open());
-    assert_eq!(e.transport(), Some(TransportKind::Polling));
-    assert_eq!(events(&mut e), [EngineEvent::UpgradeFailed("blocked".into())]);
-    assert_eq!(drain(&mut e), [Transmit::WsClose { id: ws }]);
-    e.send(Packet::Message("still works".into()), 11);
-    assert!(matches!(&drain(&mut e)[..], [Transmit::PollPost { body, .. }] if body == "4still works"));
-}
-
-#[test]
-fn failed_probe_while_pausing_resumes_polling() {
-    let (mut e, poll) = open_polling(OPEN);
-    let Transmit::WsOpen { id: ws, .. } = drain(&mut e)[0] else { panic!() };
-    e.handle_input(Input::WsOpened { id: ws }, 10);
-    e.handle_input(Input::WsFrame { id: ws, frame: text("3probe") }, 11);
-    e.handle_input(Input::PollResponse { id: poll, body: "4x".into() }, 12);
-    drain(&mut e);
-    // Still pausing? No: the GET finished and no POST was in flight, so it switched.
-    assert_eq!(e.transport(), Some(TransportKind::WebSocket));
-    let (mut e, poll) = open_polling(OPEN);
-    let Transmit::WsOpen { id: ws, .. } = drain(&mut e)[0] else { panic!() };
-    e.handle_input(Input::WsOpened { id: ws }, 10);
-    e.handle_input(Input::WsFrame { id: ws, frame: text("3probe") }, 11);
-    drain(&mut e);
-    e.handle_input(Input::WsClosed { id: ws, error: None }, 12);
-    assert_eq!(drain(&mut e), [Transmit::WsClose { id: ws }]);
-    e.handle_input(Input::PollResponse { id: poll, body: "6".into() }, 13);
-    let t = drain(&mut e);
-    assert!(matches!(&t[..], [Transmit::PollGet { .. }]), "polling resumed: {t:?}");
 }
 
 #[test]
@@ -162,63 +131,150 @@ fn ping_timeout_uses_the_wall_clock() {
 #[test]
 fn a_ping_pushes_the_deadline() {
     let (mut e, id) = open_polling(OPEN_NO_UPGRADE);
-    e.handle_input(Input::PollResponse { id, body: "2".into() }, 30_000);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: "2".into(),
+        },
+        30_000,
+    );
     assert_eq!(e.poll_timeout(), Some(75_000));
 }
 
 #[test]
 fn websocket_first_falls_back_to_polling() {
-    let config = EngineConfig { transports: vec![TransportKind::WebSocket, TransportKind::Polling], ..EngineConfig::default() };
+    let config = EngineConfig {
+        transports: vec![TransportKind::WebSocket, TransportKind::Polling],
+        ..EngineConfig::default()
+    };
     let mut e = Engine::open(config, 1);
     let t = drain(&mut e);
-    let [Transmit::WsOpen { id, query }] = &t[..] else { panic!("{t:?}") };
+    let [Transmit::WsOpen { id, query }] = &t[..] else {
+        panic!("{t:?}")
+    };
     assert_eq!(query, "EIO=4&transport=websocket");
-    e.handle_input(Input::WsClosed { id: *id, error: Some("refused".into()) }, 5);
+    e.handle_input(
+        Input::WsClosed {
+            id: *id,
+            error: Some("refused".into()),
+        },
+        5,
+    );
     let t = drain(&mut e);
-    assert!(matches!(&t[..], [Transmit::WsClose { .. }, Transmit::PollGet { .. }]), "{t:?}");
+    assert!(
+        matches!(&t[..], [Transmit::WsClose { .. }, Transmit::PollGet { .. }]),
+        "{t:?}"
+    );
     assert!(!e.is_closed());
 }
 
 #[test]
 fn polling_refused_falls_back_to_websocket() {
     let mut e = Engine::open(EngineConfig::default(), 1);
-    let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else { panic!() };
-    e.handle_input(Input::PollFailed { id, error: "HTTP 400".into() }, 1);
+    let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else {
+        panic!()
+    };
+    e.handle_input(
+        Input::PollFailed {
+            id,
+            error: "HTTP 400".into(),
+        },
+        1,
+    );
     let t = drain(&mut e);
-    let [Transmit::WsOpen { id: ws, .. }] = &t[..] else { panic!("{t:?}") };
+    let [Transmit::WsOpen { id: ws, .. }] = &t[..] else {
+        panic!("{t:?}")
+    };
     e.handle_input(Input::WsOpened { id: *ws }, 2);
-    e.handle_input(Input::WsFrame { id: *ws, frame: text(OPEN_NO_UPGRADE) }, 3);
+    e.handle_input(
+        Input::WsFrame {
+            id: *ws,
+            frame: text(OPEN_NO_UPGRADE),
+        },
+        3,
+    );
     assert_eq!(e.transport(), Some(TransportKind::WebSocket));
     e.send(Packet::Message("hi".into()), 4);
-    assert_eq!(drain(&mut e), [Transmit::WsSend { id: *ws, frame: text("4hi") }]);
+    assert_eq!(
+        drain(&mut e),
+        [Transmit::WsSend {
+            id: *ws,
+            frame: text("4hi")
+        }]
+    );
 }
 
 #[test]
 fn without_try_all_an_open_failure_closes() {
-    let config = EngineConfig { try_all_transports: false, ..EngineConfig::default() };
+    let config = EngineConfig {
+        try_all_transports: false,
+        ..EngineConfig::default()
+    };
     let mut e = Engine::open(config, 1);
-    let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else { panic!() };
-    e.handle_input(Input::PollFailed { id, error: "HTTP 400".into() }, 1);
+    let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else {
+        panic!()
+    };
+    e.handle_input(
+        Input::PollFailed {
+            id,
+            error: "HTTP 400".into(),
+        },
+        1,
+    );
     assert!(e.is_closed());
-    assert_eq!(events(&mut e), [EngineEvent::Closed(CloseReason::TransportError("HTTP 400".into()))]);
+    assert_eq!(
+        events(&mut e),
+        [EngineEvent::Closed(CloseReason::TransportError(
+            "HTTP 400".into()
+        ))]
+    );
 }
 
 #[test]
 fn server_close_and_errors_end_the_session() {
     let (mut e, id) = open_polling(OPEN_NO_UPGRADE);
     events(&mut e);
-    e.handle_input(Input::PollResponse { id, body: "1".into() }, 1);
-    assert_eq!(events(&mut e), [EngineEvent::Closed(CloseReason::TransportClose)]);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: "1".into(),
+        },
+        1,
+    );
+    assert_eq!(
+        events(&mut e),
+        [EngineEvent::Closed(CloseReason::TransportClose)]
+    );
 
     let (mut e, id) = open_polling(OPEN_NO_UPGRADE);
     events(&mut e);
-    e.handle_input(Input::PollResponse { id, body: "9garbage".into() }, 1);
-    assert_eq!(events(&mut e), [EngineEvent::Closed(CloseReason::ParseError)]);
+    e.handle_input(
+        Input::PollResponse {
+            id,
+            body: "9garbage".into(),
+        },
+        1,
+    );
+    assert_eq!(
+        events(&mut e),
+        [EngineEvent::Closed(CloseReason::ParseError)]
+    );
 
     let (mut e, id) = open_polling(OPEN_NO_UPGRADE);
     events(&mut e);
-    e.handle_input(Input::PostFailed { id, error: "HTTP 413".into() }, 1);
-    assert_eq!(events(&mut e), [EngineEvent::Closed(CloseReason::TransportError("HTTP 413".into()))]);
+    e.handle_input(
+        Input::PostFailed {
+            id,
+            error: "HTTP 413".into(),
+        },
+        1,
+    );
+    assert_eq!(
+        events(&mut e),
+        [EngineEvent::Closed(CloseReason::TransportError(
+            "HTTP 413".into()
+        ))]
+    );
 }
 
 #[test]
@@ -239,3 +295,9 @@ fn transport_ids_never_repeat_across_engines() {
     let next = Engine::open(EngineConfig::default(), e.next_id());
     assert!(next.active.id.0 > id.0);
 }
+
+#[path = "engine_polling_tests.rs"]
+mod polling;
+
+#[path = "engine_upgrade_tests.rs"]
+mod upgrade;

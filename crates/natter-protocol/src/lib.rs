@@ -7,8 +7,8 @@
 
 pub mod backoff;
 pub mod client;
-pub mod engine;
 pub mod eio;
+pub mod engine;
 pub mod error;
 pub mod payload;
 pub mod sio;

@@ -1,4 +1,6 @@
 import { spawn, ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "../../..");
@@ -9,11 +11,16 @@ export const LEPTOS_ENV = {
   RUST_LOG: "info",
 };
 
-/** A Natter release server of the test's own, on `port`, with extra environment. */
+/** A Natter release server of the test's own, on `port`, with extra environment and its own
+ * SQLite file, kept across `stop()` / `start()` like a real restart. */
 export class Server {
   proc?: ChildProcess;
   log = "";
-  constructor(readonly port: number, readonly env: Record<string, string> = {}) {}
+  readonly env: Record<string, string>;
+  constructor(readonly port: number, env: Record<string, string> = {}) {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), "natter-e2e-"));
+    this.env = { NATTER_DATA_DIR: data, ...env };
+  }
 
   get url() {
     return `http://127.0.0.1:${this.port}`;

@@ -1,0 +1,73 @@
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable reasons a request was refused; the UI turns them into text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    EmptyMessage,
+    MessageTooLong,
+    InvalidPayload,
+    UnknownRoom,
+    /// A `seq` beyond the room's newest, or a page size outside 1..=MAX_PAGE.
+    SeqOutOfRange,
+    /// A `client_id` that is not a UUID.
+    InvalidId,
+    /// The store could not write (locked, disk full, down): the message was NOT stored and the
+    /// client must keep it and retry.
+    NotStored,
+    Internal,
+}
+
+impl ErrorCode {
+    /// Text shown to the user.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorCode::EmptyMessage => "An empty message was not sent.",
+            ErrorCode::MessageTooLong => "That message is too long (4,000 characters at most).",
+            ErrorCode::InvalidPayload => "The server could not read that request.",
+            ErrorCode::UnknownRoom => "There is no such room.",
+            ErrorCode::SeqOutOfRange => "That part of the history does not exist.",
+            ErrorCode::InvalidId => "The message id is malformed.",
+            ErrorCode::NotStored => "The server could not store the message; it will be retried.",
+            ErrorCode::Internal => "The server failed to handle that request; try again.",
+        }
+    }
+
+    /// Whether sending the same thing again may succeed: such messages stay in the outbox.
+    pub fn is_transient(self) -> bool {
+        matches!(self, ErrorCode::NotStored | ErrorCode::Internal)
+    }
+}
+
+/// An error carried in an ack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<ErrorCode> for AckError {
+    fn from(code: ErrorCode) -> Self {
+        AckError {
+            code,
+            message: code.describe().to_owned(),
+        }
+    }
+}
+
+/// Every ack is `{"ok": …}` or `{"error": {"code": …, "message": …}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ack<T> {
+    Ok(T),
+    Error(AckError),
+}
+
+impl<T> From<Result<T, ErrorCode>> for Ack<T> {
+    fn from(result: Result<T, ErrorCode>) -> Self {
+        match result {
+            Ok(value) => Ack::Ok(value),
+            Err(code) => Ack::Error(code.into()),
+        }
+    }
+}

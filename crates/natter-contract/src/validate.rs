@@ -1,0 +1,154 @@
+//! The rules a request must follow, shared so the client refuses early with the same words
+//! the server would use.
+
+use crate::{ErrorCode, HistoryRequest, MAX_MESSAGE_CHARS, MAX_PAGE, SendMessage, SyncRequest};
+
+/// Room names: short, and plain enough to put in a URL or a log.
+pub fn room_name(room: &str) -> Result<(), ErrorCode> {
+    let ok = !room.is_empty()
+        && room.len() <= 64
+        && room
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ErrorCode::UnknownRoom)
+    }
+}
+
+fn page_limit(limit: Option<u32>) -> Result<u32, ErrorCode> {
+    match limit {
+        None => Ok(MAX_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ErrorCode::SeqOutOfRange),
+    }
+}
+
+impl SendMessage {
+    pub fn validate(&self) -> Result<(), ErrorCode> {
+        room_name(&self.room)?;
+        if uuid::Uuid::try_parse(&self.client_id).is_err() {
+            return Err(ErrorCode::InvalidId);
+        }
+        if self.body.trim().is_empty() {
+            Err(ErrorCode::EmptyMessage)
+        } else if self.body.chars().count() > MAX_MESSAGE_CHARS {
+            Err(ErrorCode::MessageTooLong)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl SyncRequest {
+    /// The page size to use.
+    pub fn validate(&self) -> Result<u32, ErrorCode> {
+        room_name(&self.room)?;
+        page_limit(self.limit)
+    }
+}
+
+impl HistoryRequest {
+    /// The page size to use.
+    pub fn validate(&self) -> Result<u32, ErrorCode> {
+        room_name(&self.room)?;
+        if self.before_seq == 0 {
+            return Err(ErrorCode::SeqOutOfRange);
+        }
+        page_limit(self.limit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::*;
+    use serde_json::json;
+
+    const ID: &str = "0192f0c1-7a3b-7c4d-8e5f-1234567890ab";
+
+    fn send(body: &str) -> SendMessage {
+        SendMessage {
+            room: DEFAULT_ROOM.into(),
+            client_id: ID.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn ack_wire_shape() {
+        let ok: SendAck = Ack::Ok(Sent {
+            id: 7,
+            seq: 3,
+            sent_at: 1,
+        });
+        assert_eq!(
+            serde_json::to_value(&ok).unwrap(),
+            json!({"ok": {"id": 7, "seq": 3, "sent_at": 1}})
+        );
+        let err: SendAck = Ack::Error(ErrorCode::EmptyMessage.into());
+        assert_eq!(
+            serde_json::to_value(&err).unwrap(),
+            json!({"error": {"code": "empty_message", "message": "An empty message was not sent."}})
+        );
+    }
+
+    #[test]
+    fn message_rules() {
+        assert_eq!(send("").validate(), Err(ErrorCode::EmptyMessage));
+        assert_eq!(send(" \t\n").validate(), Err(ErrorCode::EmptyMessage));
+        assert_eq!(send("hi").validate(), Ok(()));
+        assert_eq!(send(&"é".repeat(MAX_MESSAGE_CHARS)).validate(), Ok(()));
+        assert_eq!(
+            send(&"é".repeat(MAX_MESSAGE_CHARS + 1)).validate(),
+            Err(ErrorCode::MessageTooLong)
+        );
+        let bad_id = SendMessage {
+            client_id: "not-a-uuid".into(),
+            ..send("x")
+        };
+        assert_eq!(bad_id.validate(), Err(ErrorCode::InvalidId));
+        let bad_room = SendMessage {
+            room: "../etc".into(),
+            ..send("x")
+        };
+        assert_eq!(bad_room.validate(), Err(ErrorCode::UnknownRoom));
+    }
+
+    #[test]
+    fn page_rules() {
+        let sync = |after_seq, limit| SyncRequest {
+            room: "general".into(),
+            after_seq,
+            limit,
+        };
+        assert_eq!(sync(0, None).validate(), Ok(MAX_PAGE));
+        assert_eq!(sync(5, Some(10)).validate(), Ok(10));
+        assert_eq!(sync(5, Some(0)).validate(), Err(ErrorCode::SeqOutOfRange));
+        assert_eq!(
+            sync(5, Some(MAX_PAGE + 1)).validate(),
+            Err(ErrorCode::SeqOutOfRange)
+        );
+        let history = |before_seq| HistoryRequest {
+            room: "general".into(),
+            before_seq,
+            limit: None,
+        };
+        assert_eq!(history(0).validate(), Err(ErrorCode::SeqOutOfRange));
+        assert_eq!(history(9).validate(), Ok(MAX_PAGE));
+    }
+
+    #[test]
+    fn unknown_fields_and_wrong_types_are_rejected() {
+        let parse = |s| serde_json::from_str::<SendMessage>(s);
+        assert!(parse(r#"{"room":"general","client_id":"x","body":"x","admin":true}"#).is_err());
+        assert!(parse(r#"{"room":"general","client_id":"x","body":3}"#).is_err());
+        assert!(parse(r#"{"room":"general","client_id":"x","body":"x"}"#).is_ok());
+    }
+
+    #[test]
+    fn transient_errors_keep_the_message() {
+        assert!(ErrorCode::NotStored.is_transient());
+        assert!(!ErrorCode::MessageTooLong.is_transient());
+    }
+}

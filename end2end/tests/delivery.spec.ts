@@ -1,0 +1,86 @@
+import { test, expect } from "@playwright/test";
+import { openChat, send, messages } from "./support/chat";
+import { Server } from "./support/server";
+
+test("a sent message shows as pending at once, then as stored", async ({ page }) => {
+  await openChat(page);
+  const text = `optimistic ${Date.now()}`;
+  await send(page, text);
+  await expect(page.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+  await expect(page.locator("#messages li.pending")).toHaveCount(0);
+});
+
+test("a message typed while the server is down is delivered when it returns, even across a reload", async ({ browser }) => {
+  const server = new Server(3103);
+  await server.start();
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await openChat(page, server.url + "/");
+    await server.stop();
+    await expect(page.locator("#status")).toHaveText("reconnecting");
+    const text = `typed offline ${Date.now()}`;
+    await send(page, text);
+    await expect(page.locator("#messages li.pending").filter({ hasText: text })).toHaveCount(1);
+    // The tab reloads while the server is still down: the outbox lives in localStorage.
+    await page.reload().catch(() => {});
+    await server.start();
+    await page.goto(server.url + "/");
+    await expect(page.locator("#status")).toHaveText("connected");
+    await expect(page.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+    // Exactly once, for this page and for a fresh one.
+    const other = await (await browser.newContext()).newPage();
+    await openChat(other, server.url + "/");
+    await expect(messages(other).filter({ hasText: text })).toHaveCount(1);
+    await page.waitForTimeout(1000);
+    await expect(messages(page).filter({ hasText: text })).toHaveCount(1);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("after a restart the page says it is back online with the count of new messages", async ({ browser }) => {
+  const server = new Server(3104);
+  await server.start();
+  try {
+    const a = await (await browser.newContext()).newPage();
+    await openChat(a, server.url + "/");
+    await server.stop();
+    await expect(a.locator("#status")).toHaveText("reconnecting");
+    await server.start();
+    // Another user posts two messages before this page is back.
+    const b = await (await browser.newContext()).newPage();
+    await openChat(b, server.url + "/");
+    await send(b, "while you were away 1");
+    await send(b, "while you were away 2");
+    await expect(a.locator("#status")).toHaveText("connected");
+    await expect(messages(a).filter({ hasText: "while you were away" })).toHaveCount(2);
+    await expect(a.locator("#notice")).toContainText("back online");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("without JavaScript the history is readable", async ({ browser }) => {
+  const server = new Server(3105);
+  await server.start();
+  try {
+    const writer = await (await browser.newContext()).newPage();
+    await openChat(writer, server.url + "/");
+    const text = `<i>history</i> ${Date.now()}`;
+    await send(writer, text);
+    await expect(writer.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+    const reader = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+    await reader.goto(server.url + "/");
+    await expect(reader.locator("#messages li.sent").filter({ hasText: text })).toHaveText([text]);
+    expect(await reader.locator("#messages i").count()).toBe(0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("a message over 4,000 characters is refused with a visible error", async ({ page }) => {
+  await openChat(page);
+  await send(page, "x".repeat(4001));
+  await expect(page.locator("#error")).toContainText("too long");
+});

@@ -1,0 +1,123 @@
+//! Where messages live: a [`ChatStore`], SQLite by default or Postgres.
+//!
+//! The store, not the socket layer, decides `seq`: each room row carries its `last_seq`, bumped
+//! in the same transaction as the message insert, so numbers are gapless and a failed write
+//! leaves no trace. `client_id` is UNIQUE, which turns a client's resend into a lookup of the
+//! original instead of a second copy.
+//!
+//! The backends only speak SQL (`backend::Backend`); the rules every store follows (dedupe,
+//! range checks, page shapes) live once, in `backend`'s blanket [`ChatStore`] impl.
+
+mod backend;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::{io, path::PathBuf, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use natter_contract::{ChatMessage, ErrorCode, Page};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+use super::Config;
+
+/// What the server holds: one store shared by the socket handlers, the writer task and the
+/// server functions.
+pub type SharedStore = Arc<dyn ChatStore>;
+
+/// How long a write waits for a lock or a pooled connection before it gives up as
+/// [`StoreError::NotStored`]: long enough to ride out a checkpoint, short enough that the
+/// client hears back well within its ack timeout.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Persistence of rooms and their messages.
+#[async_trait]
+pub trait ChatStore: Send + Sync + 'static {
+    /// Stores a message as the room's next `seq`. A `client_id` seen before returns the message
+    /// stored under it, untouched, with `duplicate: true`.
+    async fn insert(&self, room: &str, client_id: &str, body: &str)
+    -> Result<Inserted, StoreError>;
+
+    /// Messages with `seq > after_seq`, oldest first, at most `limit` of them.
+    async fn after(&self, room: &str, after_seq: u64, limit: u32) -> Result<Page, StoreError>;
+
+    /// The newest `limit` messages with `seq < before_seq`, oldest first.
+    async fn before(&self, room: &str, before_seq: u64, limit: u32) -> Result<Page, StoreError>;
+
+    /// The newest `limit` messages, oldest first.
+    async fn latest(&self, room: &str, limit: u32) -> Result<Page, StoreError>;
+
+    /// The room's newest `seq`, 0 while it is empty.
+    async fn latest_seq(&self, room: &str) -> Result<u64, StoreError>;
+
+    /// Closes the connections; later calls fail.
+    async fn close(&self);
+}
+
+/// The outcome of [`ChatStore::insert`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inserted {
+    pub message: ChatMessage,
+    /// The `client_id` was already stored: `message` is the original and nothing was written.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such room")]
+    UnknownRoom,
+    #[error("seq or page size out of range")]
+    SeqOutOfRange,
+    /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
+    #[error("the message was not stored: {0}")]
+    NotStored(#[source] sqlx::Error),
+    #[error("the store could not be read: {0}")]
+    Read(#[source] sqlx::Error),
+}
+
+impl StoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::UnknownRoom => ErrorCode::UnknownRoom,
+            StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
+            StoreError::NotStored(_) => ErrorCode::NotStored,
+            StoreError::Read(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StoreError> for ErrorCode {
+    fn from(error: StoreError) -> Self {
+        error.code()
+    }
+}
+
+/// Why the store could not be opened at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: io::Error },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The store the flags ask for: Postgres for a `--database-url`, else SQLite in `--data-dir`.
+pub async fn open(config: &Config) -> Result<SharedStore, OpenError> {
+    Ok(match &config.database_url {
+        Some(url) => {
+            let store = PgStore::connect(url.as_str()).await?;
+            tracing::info!(url = ?url, "storing messages in Postgres");
+            Arc::new(store)
+        }
+        None => {
+            let path = config.data_dir.join(sqlite::FILE_NAME);
+            let store = SqliteStore::open(&path).await?;
+            tracing::info!(path = %path.display(), "storing messages in SQLite");
+            Arc::new(store)
+        }
+    })
+}

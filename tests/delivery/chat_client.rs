@@ -1,0 +1,172 @@
+//! A native chat client for tests: the browser's delivery logic ([`Session`]) driven over the
+//! native Socket.IO client, so a test can run dozens of real clients against a real server.
+
+use futures::{StreamExt, channel::mpsc};
+use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
+use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, event};
+use natter_session::{Action, Failure, Session};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+const ACK_TIMEOUT_MS: u64 = 3_000;
+
+enum Done {
+    Sync(String, Result<Page, Failure>),
+    Send(String, Result<Sent, Failure>),
+}
+
+/// A running client; its session can be inspected at any time.
+pub struct ChatClient {
+    pub session: Arc<Mutex<Session>>,
+    outbox: mpsc::UnboundedSender<String>,
+    handle: Handle,
+}
+
+impl ChatClient {
+    /// Connect to `url` over `transports` (first = opened, rest = upgrades) and follow the
+    /// default room.
+    pub fn start(url: &str, transports: Vec<TransportKind>) -> ChatClient {
+        let mut options = Options::new(url);
+        options.config.engine.transports = transports;
+        // Reconnect quickly: the restarts take about a second.
+        options.config.backoff.min_ms = 200;
+        options.config.backoff.max_ms = 1000;
+        let (handle, events) = native::connect(options);
+        let session = Arc::new(Mutex::new(Session::new()));
+        session.lock().unwrap().join(DEFAULT_ROOM, None);
+        let (outbox, bodies) = mpsc::unbounded();
+        tokio::spawn(drive(handle.clone(), session.clone(), events, bodies));
+        ChatClient {
+            session,
+            outbox,
+            handle,
+        }
+    }
+
+    /// Type a message (it goes through the outbox like the browser's).
+    pub fn say(&self, body: String) {
+        let _ = self.outbox.unbounded_send(body);
+    }
+
+    /// The room as this client holds it.
+    pub fn messages(&self) -> Vec<ChatMessage> {
+        let s = self.session.lock().unwrap();
+        s.timeline(DEFAULT_ROOM)
+            .map(|t| t.messages().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Nothing left to send and everything up to `seq` held.
+    pub fn settled_at(&self, seq: u64) -> bool {
+        let s = self.session.lock().unwrap();
+        s.outbox().is_empty() && s.timeline(DEFAULT_ROOM).is_some_and(|t| t.synced() >= seq)
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        self.session.lock().unwrap().outbox().len()
+    }
+}
+
+impl Drop for ChatClient {
+    fn drop(&mut self) {
+        self.handle.close();
+    }
+}
+
+async fn drive(
+    handle: Handle,
+    session: Arc<Mutex<Session>>,
+    mut events: mpsc::UnboundedReceiver<Event>,
+    mut bodies: mpsc::UnboundedReceiver<String>,
+) {
+    let (done_tx, mut done) = mpsc::unbounded::<Done>();
+    loop {
+        let actions = tokio::select! {
+            event = events.next() => {
+                let Some(event) = event else { return };
+                let mut s = session.lock().unwrap();
+                match event {
+                    Event::Connected { .. } => s.connected(),
+                    Event::Disconnected { .. } => {
+                        s.disconnected();
+                        Vec::new()
+                    }
+                    Event::Event { name, args, .. } if name == event::CHAT_MESSAGE => {
+                        match args.into_iter().next().map(serde_json::from_value::<ChatMessage>) {
+                            Some(Ok(m)) => s.on_message(m),
+                            _ => Vec::new(),
+                        }
+                    }
+                    _ => Vec::new(),
+                }
+            }
+            finished = done.next() => {
+                let Some(finished) = finished else { return };
+                let mut s = session.lock().unwrap();
+                match finished {
+                    Done::Sync(room, result) => s.on_sync(&room, result),
+                    Done::Send(id, result) => s.on_send(&id, result),
+                }
+            }
+            body = bodies.next() => {
+                let Some(body) = body else { return };
+                let id = uuid::Uuid::now_v7().to_string();
+                session.lock().unwrap().compose(DEFAULT_ROOM, id, body, 0).unwrap_or_default()
+            }
+        };
+        for action in actions {
+            perform(&handle, action, &done_tx);
+        }
+    }
+}
+
+fn perform(handle: &Handle, action: Action, done: &mpsc::UnboundedSender<Done>) {
+    let (handle, done) = (handle.clone(), done.clone());
+    match action {
+        Action::Sync(request) => {
+            tokio::spawn(async move {
+                let room = request.room.clone();
+                let result = outcome(
+                    handle
+                        .emit_with_ack::<_, PageAck>(event::SYNC, &request, ACK_TIMEOUT_MS)
+                        .await,
+                );
+                let _ = done.unbounded_send(Done::Sync(room, result));
+            });
+        }
+        Action::Send(message) => {
+            tokio::spawn(async move {
+                let id = message.client_id.clone();
+                let result = outcome(
+                    handle
+                        .emit_with_ack::<_, SendAck>(event::CHAT_MESSAGE, &message, ACK_TIMEOUT_MS)
+                        .await,
+                );
+                let _ = done.unbounded_send(Done::Send(id, result));
+            });
+        }
+        Action::History(_) | Action::SaveOutbox => {}
+    }
+}
+
+fn outcome<T>(result: Result<Ack<T>, EmitError>) -> Result<T, Failure> {
+    match result {
+        Ok(Ack::Ok(value)) => Ok(value),
+        Ok(Ack::Error(e)) => Err(Failure::Rejected(e)),
+        Err(_) => Err(Failure::Lost),
+    }
+}
+
+/// Wait until `ready` holds, checking every 50 ms, for at most `limit`.
+pub async fn eventually(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while tokio::time::Instant::now() < deadline {
+        if ready() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    ready()
+}

@@ -1,0 +1,229 @@
+//! No message lost, none duplicated: resends, SYNC, HISTORY, store failures and slow readers.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_resend_gets_the_original_ack_and_no_second_copy() {
+    let server = start(test_config()).await;
+    let mut alice = WsClient::join(&server).await;
+    let mut bob = WsClient::member(&server).await;
+    let id = client_id();
+    let first = alice.chat(1, &message_with_id(&id, "once")).await;
+    assert_eq!(first["ok"]["seq"], 1);
+    assert_eq!(bob.event().await.1["client_id"], id);
+
+    // As if the first ack was lost: same id, even with the body changed on the way.
+    for (ack_id, body) in [(2, "once"), (3, "twice?")] {
+        let again = alice.chat(ack_id, &message_with_id(&id, body)).await;
+        assert_eq!(again, first);
+    }
+    let page = server.store.after("general", 0, 10).await.unwrap();
+    assert_eq!(page.messages.len(), 1);
+    assert_eq!(page.messages[0].body, "once");
+
+    // The resends were not broadcast: bob's next message is the next one.
+    alice.chat(4, &message("next")).await;
+    let (_, next) = bob.event().await;
+    assert_eq!(
+        (next["seq"].as_u64(), next["body"].as_str()),
+        (Some(2), Some("next"))
+    );
+}
+
+#[tokio::test]
+async fn sync_returns_exactly_what_follows_and_then_goes_live() {
+    let server = start(test_config()).await;
+    let mut alice = WsClient::join(&server).await;
+    for n in 1..=5 {
+        alice.chat(n, &message(&format!("m{n}"))).await;
+    }
+    let mut bob = WsClient::join(&server).await;
+    let page = bob.emit(1, "sync", &sync_after(2)).await;
+    assert_eq!(page_seqs(&page), [3, 4, 5]);
+    assert_eq!(page["ok"]["messages"][0]["body"], "m3");
+    assert_eq!(
+        (&page["ok"]["has_more"], &page["ok"]["latest_seq"]),
+        (&json!(false), &json!(5))
+    );
+    let partial = json!({"room": "general", "after_seq": 1, "limit": 2}).to_string();
+    let page = bob.emit(2, "sync", &partial).await;
+    assert_eq!(
+        (page_seqs(&page), &page["ok"]["has_more"]),
+        (vec![2, 3], &json!(true))
+    );
+    let caught_up = bob.emit(3, "sync", &sync_after(5)).await;
+    assert_eq!(page_seqs(&caught_up), Vec::<u64>::new());
+
+    // bob SYNCed, so he is live; carol only connected, so she hears nothing.
+    let mut carol = WsClient::join(&server).await;
+    alice.chat(6, &message("live")).await;
+    let (_, live) = bob.event().await;
+    assert_eq!(
+        (live["seq"].as_u64(), live["body"].as_str()),
+        (Some(6), Some("live"))
+    );
+    let own = carol.chat(1, &message("carol's")).await;
+    assert_eq!(own["ok"]["seq"], 7);
+    assert_eq!(bob.event().await.1["seq"], 7);
+    // carol's first frame was her ack, not alice's broadcast: `chat` would have skipped it,
+    // so ask explicitly.
+    carol.send(&format!(r#"422["chat message",{}]"#, message("again")));
+    assert_eq!(parse_ack(&carol.recv().await, 2).unwrap()["ok"]["seq"], 8);
+}
+
+#[tokio::test]
+async fn history_pages_backwards() {
+    let server = start(test_config()).await;
+    let mut alice = WsClient::join(&server).await;
+    for n in 1..=5 {
+        alice.chat(n, &message(&format!("m{n}"))).await;
+    }
+    let history = |before_seq: u64| {
+        json!({"room": "general", "before_seq": before_seq, "limit": 2}).to_string()
+    };
+    let page = alice.emit(10, "history", &history(6)).await;
+    assert_eq!(
+        (page_seqs(&page), &page["ok"]["has_more"]),
+        (vec![4, 5], &json!(true))
+    );
+    let page = alice.emit(11, "history", &history(4)).await;
+    assert_eq!(
+        (page_seqs(&page), &page["ok"]["has_more"]),
+        (vec![2, 3], &json!(true))
+    );
+    let page = alice.emit(12, "history", &history(2)).await;
+    assert_eq!(
+        (page_seqs(&page), &page["ok"]["has_more"]),
+        (vec![1], &json!(false))
+    );
+}
+
+#[tokio::test]
+async fn bad_sync_and_history_requests_get_error_acks() {
+    let server = start(test_config()).await;
+    let mut alice = WsClient::join(&server).await;
+    alice.chat(1, &message("one")).await;
+    for (event, payload, code) in [
+        (
+            "sync",
+            json!({"room": "nowhere", "after_seq": 0}),
+            "unknown_room",
+        ),
+        (
+            "sync",
+            json!({"room": "../etc", "after_seq": 0}),
+            "unknown_room",
+        ),
+        (
+            "sync",
+            json!({"room": "general", "after_seq": 2}),
+            "seq_out_of_range",
+        ),
+        (
+            "sync",
+            json!({"room": "general", "after_seq": u64::MAX}),
+            "seq_out_of_range",
+        ),
+        (
+            "sync",
+            json!({"room": "general", "after_seq": 0, "limit": 0}),
+            "seq_out_of_range",
+        ),
+        (
+            "sync",
+            json!({"room": "general", "after_seq": 0, "limit": 201}),
+            "seq_out_of_range",
+        ),
+        (
+            "sync",
+            json!({"room": "general", "after_seq": -1}),
+            "invalid_payload",
+        ),
+        (
+            "history",
+            json!({"room": "general", "before_seq": 0}),
+            "seq_out_of_range",
+        ),
+        (
+            "history",
+            json!({"room": "general", "before_seq": 3}),
+            "seq_out_of_range",
+        ),
+        (
+            "history",
+            json!({"room": "general", "before_seq": 2, "limit": 0}),
+            "seq_out_of_range",
+        ),
+        (
+            "history",
+            json!({"room": "nowhere", "before_seq": 1}),
+            "unknown_room",
+        ),
+    ] {
+        let ack = alice.emit(2, event, &payload.to_string()).await;
+        assert_eq!(error_code(&ack), code, "{event} {payload}");
+    }
+    // None of the refused SYNCs subscribed alice.
+    let mut bob = WsClient::join(&server).await;
+    bob.chat(1, &message("two")).await;
+    alice.send(&format!(r#"423["chat message",{}]"#, message("three")));
+    assert_eq!(parse_ack(&alice.recv().await, 3).unwrap()["ok"]["seq"], 3);
+}
+
+#[tokio::test]
+async fn a_store_failure_is_acked_as_not_stored() {
+    let (_data, store) = temp_store().await;
+    let failing = FailingStore::new(store);
+    let server = start_with_store(test_config(), failing.clone()).await;
+    let mut alice = WsClient::join(&server).await;
+    let mut bob = WsClient::member(&server).await;
+    failing.fail_writes(true);
+    let id = client_id();
+    let ack = alice
+        .chat(1, &message_with_id(&id, "kept in the outbox"))
+        .await;
+    assert_eq!(error_code(&ack), "not_stored");
+    assert_eq!(server.store.latest_seq("general").await.unwrap(), 0);
+
+    failing.fail_writes(false);
+    let retried = alice
+        .chat(2, &message_with_id(&id, "kept in the outbox"))
+        .await;
+    assert_eq!(retried["ok"]["seq"], 1);
+    // Nothing went out for the failed attempt: bob's first message is the stored one.
+    let (_, first) = bob.event().await;
+    assert_eq!(
+        (first["seq"].as_u64(), first["client_id"].as_str()),
+        (Some(1), Some(&*id))
+    );
+}
+
+#[tokio::test]
+async fn a_locked_database_is_acked_as_not_stored() {
+    let data = tempfile::tempdir().unwrap();
+    let path = data.path().join("natter.db");
+    let short = std::time::Duration::from_millis(200);
+    let store = natter::server::store::SqliteStore::open_with_busy_timeout(&path, short);
+    let server = start_with_store(test_config(), Arc::new(store.await.unwrap())).await;
+    let mut alice = WsClient::join(&server).await;
+    let mut lock = sqlite_write_lock(&path).await;
+    let ack = alice.chat(1, &message("blocked")).await;
+    assert_eq!(error_code(&ack), "not_stored");
+    sqlx::Executor::execute(&mut lock, "ROLLBACK")
+        .await
+        .unwrap();
+    assert_eq!(alice.chat(2, &message("through")).await["ok"]["seq"], 1);
+}
+
+/// Another connection inside `BEGIN EXCLUSIVE`.
+async fn sqlite_write_lock(path: &std::path::Path) -> sqlx::SqliteConnection {
+    use sqlx::{ConnectOptions, Executor};
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+    let mut conn = options.connect().await.unwrap();
+    conn.execute("BEGIN EXCLUSIVE").await.unwrap();
+    conn
+}

@@ -1,0 +1,82 @@
+//! The store test suite, run against both backends: SQLite in a temp file and the Postgres at
+//! 127.0.0.1:5432 in a schema of its own. Without Postgres the Postgres half fails; it never
+//! skips.
+#![cfg(feature = "ssr")]
+
+#[path = "store/cases.rs"]
+mod cases;
+#[path = "store/fixtures.rs"]
+mod fixtures;
+
+use std::time::Duration;
+
+use fixtures::TestDb;
+
+/// Long enough for an unloaded write, short enough to keep the lock test quick.
+const SHORT_LOCK_WAIT: Duration = Duration::from_millis(300);
+
+macro_rules! suite {
+    ($backend:ident, $with_lock_wait:ident) => {
+        mod $backend {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn concurrent_inserts_get_gapless_seqs() {
+                cases::concurrent_inserts_get_gapless_seqs(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn resend_returns_the_original() {
+                cases::resend_returns_the_original(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn pages_have_no_holes_or_duplicates() {
+                cases::pages_have_no_holes_or_duplicates(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn unknown_rooms_are_refused() {
+                cases::unknown_rooms_are_refused(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn out_of_range_requests_are_refused() {
+                cases::out_of_range_requests_are_refused(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn a_restart_keeps_messages_and_seq() {
+                cases::a_restart_keeps_messages_and_seq(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn a_locked_database_means_not_stored() {
+                let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
+                cases::a_locked_database_means_not_stored(db).await;
+            }
+        }
+    };
+}
+
+suite!(sqlite, sqlite_with_lock_wait);
+suite!(postgres, postgres_with_lock_wait);
+
+#[tokio::test]
+async fn sqlite_creates_its_directory_and_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a/b/natter.db");
+    let store = natter::server::store::SqliteStore::open(&path)
+        .await
+        .unwrap();
+    assert!(path.is_file());
+    use natter::server::store::ChatStore;
+    assert_eq!(
+        store
+            .latest_seq(natter_contract::DEFAULT_ROOM)
+            .await
+            .unwrap(),
+        0
+    );
+    store.close().await;
+}
