@@ -139,7 +139,12 @@ mod tests {
 
     #[test]
     fn empty_room() {
-        let empty = Page { room: "general".into(), messages: vec![], has_more: false, latest_seq: 0 };
+        let empty = Page {
+            room: "general".into(),
+            messages: vec![],
+            has_more: false,
+            latest_seq: 0,
+        };
         let mut t = Timeline::from_page(&empty);
         assert!(!t.has_older());
         assert_eq!(t.synced(), 0);
