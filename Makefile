@@ -8,13 +8,15 @@ export LEPTOS_OUTPUT_NAME ?= natter
 export LEPTOS_SITE_ROOT ?= target/site
 export LEPTOS_SITE_PKG_DIR ?= pkg
 export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
+# Asset names carry a content hash, listed in target/release/hash.txt by cargo-leptos.
+export LEPTOS_HASH_FILES ?= true
 
-.PHONY: run test setup setup-test build lint test-rust e2e fuzz clean
+.PHONY: run test setup setup-test build lint test-rust e2e fuzz fuzz-smoke clean
 
 run: setup build
 	target/release/natter $(ARGS)
 
-test: setup-test lint test-rust build e2e
+test: setup-test lint test-rust build e2e fuzz-smoke
 
 setup:
 	scripts/setup.sh
@@ -36,6 +38,22 @@ test-rust:
 
 e2e:
 	cd end2end && npx playwright test
+
+fuzz:
+	scripts/fuzz.sh 60
+
+# Only where cargo-fuzz on nightly already works: `make fuzz` installs cargo-fuzz, and no
+# script can install a missing nightly toolchain on a machine that cannot download one.
+fuzz-smoke:
+	@if cargo +nightly fuzz --version >/dev/null 2>&1; then \
+	  scripts/fuzz.sh 10; \
+	else \
+	  why=$$(cargo +nightly fuzz --version 2>&1 | head -n 1 || true); \
+	  printf '\n\033[1;33m%s\n%s\n%s\033[0m\n\n' \
+	    "*** FUZZING SKIPPED: \`cargo +nightly fuzz --version\` failed: $$why" \
+	    "*** Install with \`make fuzz\` (needs a nightly toolchain: rustup toolchain install nightly)." \
+	    "*** The protocol decoders were NOT fuzzed in this run."; \
+	fi
 
 clean:
 	cargo clean

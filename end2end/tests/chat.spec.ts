@@ -90,3 +90,15 @@ test("an empty message is refused with a visible error", async ({ page }) => {
   await expect(page.locator("#error")).toContainText("empty");
   expect(await messages(page).count()).toBe(before);
 });
+
+test("assets are hashed, compressed and cached for good", async ({ request }) => {
+  const html = await (await request.get("/")).text();
+  const names = [...html.matchAll(/\/pkg\/natter\.[\w-]{8,}\.(js|wasm|css)/g)].map((m) => m[0]);
+  expect(new Set(names.map((n) => n.split(".").pop()))).toEqual(new Set(["js", "wasm", "css"]));
+  for (const name of names) {
+    const res = await request.get(name, { headers: { "accept-encoding": "br, gzip" } });
+    expect(res.status()).toBe(200);
+    expect(res.headers()["cache-control"]).toContain("immutable");
+    expect(res.headers()["content-encoding"]).toBe("br");
+  }
+});

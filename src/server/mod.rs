@@ -1,5 +1,6 @@
 //! The server: Leptos SSR pages and static files plus Socket.IO, on one axum router and port.
 
+mod cache;
 mod config;
 mod error;
 mod origin;
@@ -67,11 +68,17 @@ async fn run(config: Config) -> Result<(), StartError> {
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
-        // Closing the transports sends every client a close, so they see "transport close"
-        // and reconnect (to the next instance) instead of waiting for a ping timeout; it also
-        // completes long-polling requests, which graceful shutdown would otherwise wait on.
-        io.close().await;
-        draining_tx.send(()).ok();
+        // Returning stops the listener first; only then are the transports closed. In the
+        // other order a client could reconnect in between and find "/" already removed by
+        // `io.close()` (a CONNECT_ERROR it never retries). Closing sends every client a
+        // close, so they see "transport close" and reconnect to the next instance instead of
+        // waiting for a ping timeout, and it completes long-polls graceful shutdown waits on.
+        tokio::spawn(async move {
+            // axum drops the listener as soon as this future returns; give it a moment.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            io.close().await;
+            draining_tx.send(()).ok();
+        });
     });
     let served = tokio::select! {
         served = serve.into_future() => served.map_err(StartError::Serve),
@@ -120,7 +127,8 @@ pub fn router(
         // Only pages and /pkg assets: the Socket.IO layer below answers its own requests
         // before they get here, so its long-polling responses are never buffered by a
         // compressor.
-        .layer(CompressionLayer::new().br(true).gzip(true));
+        .layer(CompressionLayer::new().br(true).gzip(true))
+        .layer(middleware::from_fn(cache::cache_control));
 
     let (socket_io_layer, io) = socket::layer(config, store);
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());

@@ -8,6 +8,7 @@ export const LEPTOS_ENV = {
   LEPTOS_OUTPUT_NAME: "natter",
   LEPTOS_SITE_ROOT: "target/site",
   LEPTOS_SITE_PKG_DIR: "pkg",
+  LEPTOS_HASH_FILES: "true",
   RUST_LOG: "info",
 };
 

@@ -1,0 +1,78 @@
+//! Natter registers "/" only: socketioxide refuses any other namespace with a CONNECT_ERROR,
+//! which must not disturb "/" on the same connection, and must not be retried by itself.
+
+use crate::{client::*, server::*};
+use natter_client::{Event, Options};
+use std::time::Duration;
+
+/// Long enough for a retry to have happened had the client scheduled one.
+const QUIET: Duration = Duration::from_millis(1500);
+
+fn with_namespaces(url: &str, namespaces: &[&str]) -> Options {
+    let mut options = Options::new(url);
+    options.namespaces = namespaces.iter().map(|n| (n.to_string(), None)).collect();
+    options
+}
+
+#[tokio::test]
+async fn an_unknown_namespace_is_refused_while_root_keeps_working() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Natter::start(config(data.path())).await;
+    let mut c = Client::connect(with_namespaces(&server.url(), &["/", "/admin"]));
+    let (message, data) = c
+        .expect("ConnectError /admin", STEP, |e| match e {
+            Event::ConnectError { nsp, message, data } if nsp == "/admin" => {
+                Some((message.clone(), data.clone()))
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!((message.as_str(), data), ("Invalid namespace", None));
+    c.seen_or_expect(
+        "Connected /",
+        |e| matches!(e, Event::Connected { nsp } if nsp == "/"),
+    )
+    .await;
+    c.sync(0).await;
+    c.round_trip("root still works").await;
+    c.refute("another attempt on /admin", QUIET, |e| {
+        matches!(
+            e,
+            Event::ConnectError { .. } | Event::Connected { .. } | Event::Reconnecting { .. }
+        )
+    })
+    .await;
+    // Asking again is the application's call, and gets the same answer on the same session.
+    c.handle.connect("/admin", None).unwrap();
+    c.expect("a second ConnectError /admin", STEP, |e| {
+        matches!(e, Event::ConnectError { nsp, .. } if nsp == "/admin").then_some(())
+    })
+    .await;
+    c.round_trip("root still works after the second refusal")
+        .await;
+    assert!(c.disconnects().is_empty(), "{:?}", c.disconnects());
+    let transports = c.transports();
+    assert!(
+        transports.len() <= 2,
+        "one session, at most upgraded once: {transports:?}"
+    );
+}
+
+/// With no namespace left the client closes the connection, like socket.io-client's Manager.
+#[tokio::test]
+async fn refused_as_the_only_namespace_the_client_closes() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Natter::start(config(data.path())).await;
+    let mut c = Client::connect(with_namespaces(&server.url(), &["/admin"]));
+    c.expect("ConnectError", STEP, |e| {
+        matches!(e, Event::ConnectError { .. }).then_some(())
+    })
+    .await;
+    c.refute("a reconnection", QUIET, |e| {
+        matches!(e, Event::Reconnecting { .. } | Event::Transport(_))
+    })
+    .await;
+    // The server is unharmed.
+    let mut other = Client::member(&server.url(), &[natter_client::TransportKind::WebSocket]).await;
+    other.round_trip("still serving").await;
+}

@@ -1,0 +1,174 @@
+//! Natter's real router and store, each server on a runtime and thread of its own. Dropping that
+//! runtime ends every task it ran, so every socket the server held closes at once: the nearest
+//! an in-process server gets to its process dying, which the restart scenarios need. (An abort
+//! of `axum::serve` alone would leave the spawned connection tasks, and so their WebSockets,
+//! running.)
+
+use leptos::config::LeptosOptions;
+use natter::server::{Config, router, store};
+use socketioxide::SocketIo;
+use std::{
+    future::IntoFuture,
+    path::{Path, PathBuf},
+    thread::JoinHandle,
+    time::Duration,
+};
+use tokio::{net::TcpListener, runtime, sync::oneshot};
+
+use crate::client::STEP;
+
+/// Heartbeats short enough for a frozen network to be noticed within a test's patience.
+pub fn config(data: &Path) -> Config {
+    Config {
+        ping_interval: Duration::from_millis(300),
+        ping_timeout: Duration::from_millis(200),
+        data_dir: data.to_owned(),
+        ..Config::default()
+    }
+}
+
+/// How a server goes away.
+enum Stop {
+    /// Every socket dropped, nothing sent: a crash or SIGKILL.
+    Kill,
+    /// What `natter` does on SIGTERM: stop accepting, then `io.close()`, so every client hears
+    /// "transport close" at once.
+    Graceful,
+}
+
+/// A running server; killed (every connection dropped) when dropped.
+pub struct Natter {
+    pub port: u16,
+    io: SocketIo,
+    rt: runtime::Handle,
+    stop: Option<oneshot::Sender<Stop>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Natter {
+    /// On a free port, with `config`'s data dir as its SQLite directory.
+    pub async fn start(config: Config) -> Natter {
+        Natter::start_on(0, config).await
+    }
+
+    /// On `port`: 0 for any, or the port of a server just stopped, to restart it.
+    pub async fn start_on(port: u16, config: Config) -> Natter {
+        let (ready_tx, ready) = oneshot::channel();
+        let (stop, stopped) = oneshot::channel();
+        let thread = std::thread::spawn(move || {
+            let rt = runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a runtime for the server");
+            rt.block_on(serve(port, config, ready_tx, stopped));
+            // Bounded: a blocking task that never ends must not hang the test.
+            rt.shutdown_timeout(Duration::from_secs(2));
+        });
+        let (port, io, rt) = tokio::time::timeout(STEP, ready)
+            .await
+            .expect("Natter did not start in time")
+            .expect("Natter failed to start (see the panic above)");
+        Natter {
+            port,
+            io,
+            rt,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Stop gracefully (see [`Stop::Graceful`]); the port is free once this returns.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(Stop::Graceful);
+        }
+        let thread = self.thread.take().expect("not stopped yet");
+        let joined = tokio::task::spawn_blocking(move || thread.join());
+        let joined = tokio::time::timeout(STEP, joined).await;
+        assert!(
+            matches!(joined, Ok(Ok(Ok(())))),
+            "the server did not stop cleanly"
+        );
+    }
+
+    /// socketioxide's `io.disconnect()`: a DISCONNECT packet to every socket on "/".
+    pub async fn disconnect_all(&self) {
+        let io = self.io.clone();
+        let done = self.rt.spawn(async move { io.disconnect().await });
+        let done = tokio::time::timeout(STEP, done).await;
+        assert!(
+            matches!(done, Ok(Ok(Ok(())))),
+            "io.disconnect() failed: {done:?}"
+        );
+    }
+}
+
+impl Drop for Natter {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(Stop::Kill);
+        }
+        if let Some(thread) = self.thread.take() {
+            // Returns within the runtime's shutdown timeout.
+            let _ = thread.join();
+        }
+    }
+}
+
+async fn serve(
+    port: u16,
+    config: Config,
+    ready: oneshot::Sender<(u16, SocketIo, runtime::Handle)>,
+    stopped: oneshot::Receiver<Stop>,
+) {
+    let store = store::open(&config).await.expect("open the SQLite store");
+    let (app, io) = router(leptos_options(), &config, store.clone());
+    let listener = bind(port).await;
+    let port = listener.local_addr().expect("a bound address").port();
+    if ready
+        .send((port, io.clone(), runtime::Handle::current()))
+        .is_err()
+    {
+        return;
+    }
+    // Leaving the select drops the listener; connections already accepted live on.
+    let stop = tokio::select! {
+        _ = axum::serve(listener, app).into_future() => Stop::Kill,
+        stop = stopped => stop.unwrap_or(Stop::Kill),
+    };
+    if let Stop::Graceful = stop {
+        let _ = tokio::time::timeout(STEP, io.close()).await;
+        // Bounded, as a connection task still holding a pooled connection would keep it waiting.
+        let _ = tokio::time::timeout(Duration::from_secs(2), store.close()).await;
+    }
+}
+
+/// A restarted server's port may still be held for a moment by the old listener's teardown.
+async fn bind(port: u16) -> TcpListener {
+    let deadline = tokio::time::Instant::now() + STEP;
+    loop {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => return listener,
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                panic!("cannot bind 127.0.0.1:{port}: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// No page is requested here, so the site root need not hold a build.
+fn leptos_options() -> LeptosOptions {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("natter-conformance-site");
+    std::fs::create_dir_all(&root).expect("create the site root");
+    LeptosOptions::builder()
+        .output_name("natter")
+        .site_root(root.to_str().expect("a UTF-8 target dir").to_owned())
+        .site_pkg_dir("pkg")
+        .build()
+}
