@@ -57,3 +57,26 @@ fuzz-smoke:
 
 clean:
 	cargo clean
+
+# Natter against the Socket.IO tutorial's Node server, side by side (BENCHMARKS.md); loopback
+# only. The release build is snapshotted into target/bench/ first, so a rebuild of target/site
+# during the run (another `make`) cannot change what is measured. `make bench-quick` takes a
+# few minutes; BENCH_ARGS passes flags to natter-bench.
+BENCH_RUN := ulimit -n 65536 2>/dev/null || ulimit -n "$$(ulimit -Hn)"; \
+  target/release/natter-bench --natter-bin target/bench/natter --site-root target/bench/site
+
+.PHONY: bench bench-quick bench-setup
+bench-setup: build
+	rm -rf target/bench && mkdir -p target/bench
+	cp target/release/natter target/bench/natter
+	if [ -f target/release/hash.txt ]; then cp target/release/hash.txt target/bench/; fi
+	cp -r target/site target/bench/site
+	cd bench/reference && npm ci --no-audit --no-fund
+	if [ ! -d end2end/node_modules/@playwright/test ]; then cd end2end && npm ci --no-audit --no-fund; fi
+	cargo build --release -p natter-bench
+
+bench: bench-setup
+	$(BENCH_RUN) $(BENCH_ARGS)
+
+bench-quick: bench-setup
+	$(BENCH_RUN) --quick $(BENCH_ARGS)

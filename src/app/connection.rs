@@ -184,6 +184,14 @@ impl Connection {
         for action in actions {
             match action {
                 Action::SaveOutbox => self.save_outbox(),
+                Action::ResumeAfter(ms) => {
+                    set_timeout(
+                        move || {
+                            self.with_session(Session::resume);
+                        },
+                        std::time::Duration::from_millis(ms),
+                    );
+                }
                 Action::Sync(request) => {
                     let room = request.room.clone();
                     self.request::<_, PageAck>(event::SYNC, request, move |conn, result| {
@@ -206,12 +214,7 @@ impl Connection {
                     self.request::<_, SendAck>(
                         event::CHAT_MESSAGE,
                         message,
-                        move |conn, result| {
-                            if let Err(Failure::Rejected(e)) = &result {
-                                conn.error.set(Some(e.message.clone()));
-                            }
-                            conn.with_session(|s| s.on_send(&client_id, result))
-                        },
+                        move |conn, result| conn.with_session(|s| s.on_send(&client_id, result)),
                     );
                 }
             }
@@ -241,6 +244,10 @@ impl Connection {
                     Err(Failure::Lost)
                 }
             };
+            // Every refusal is shown: an unknown room, a range, an id, a store that failed.
+            if let Err(Failure::Rejected(e)) = &result {
+                self.error.set(Some(e.message.clone()));
+            }
             let actions = done(self, result);
             self.perform(actions);
             self.refresh();

@@ -13,6 +13,7 @@ use std::{
 const ACK_TIMEOUT_MS: u64 = 3_000;
 
 enum Done {
+    Resume,
     Sync(String, Result<Page, Failure>),
     Send(String, Result<Sent, Failure>),
 }
@@ -106,6 +107,7 @@ async fn drive(
                 let Some(finished) = finished else { return };
                 let mut s = session.lock().unwrap();
                 match finished {
+                    Done::Resume => s.resume(),
                     Done::Sync(room, result) => s.on_sync(&room, result),
                     Done::Send(id, result) => s.on_send(&id, result),
                 }
@@ -145,6 +147,12 @@ fn perform(handle: &Handle, action: Action, done: &mpsc::UnboundedSender<Done>) 
                         .await,
                 );
                 let _ = done.unbounded_send(Done::Send(id, result));
+            });
+        }
+        Action::ResumeAfter(ms) => {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                let _ = done.unbounded_send(Done::Resume);
             });
         }
         Action::History(_) | Action::SaveOutbox => {}

@@ -34,7 +34,13 @@ pub enum Action {
     History(HistoryRequest),
     /// The outbox changed: persist [`Session::outbox`].
     SaveOutbox,
+    /// The server could not store a message just now: call [`Session::resume`] after this
+    /// many milliseconds, rather than hammering a locked or full database.
+    ResumeAfter(u64),
 }
+
+/// How long to wait before resending after the server said it could not store a message.
+pub const RESEND_DELAY_MS: u64 = 2_000;
 
 /// How a request ended when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +62,8 @@ pub struct Session {
     loading_older: BTreeSet<String>,
     /// Messages that arrived through sync since the last reconnect, for "back online (N new)".
     caught_up: Option<usize>,
+    /// Sending waits for [`Session::resume`] after the store refused a write.
+    paused: bool,
 }
 
 impl Session {
@@ -87,7 +95,8 @@ impl Session {
         self.caught_up = Some(0);
         let rooms: Vec<String> = self.rooms.keys().cloned().collect();
         let mut actions: Vec<Action> = rooms.iter().flat_map(|room| self.sync(room)).collect();
-        actions.extend(self.outbox.next_send());
+        self.paused = false;
+        actions.extend(self.next_send());
         actions
     }
 
@@ -119,9 +128,7 @@ impl Session {
         }
         self.outbox.push(message, now_ms);
         let mut actions = vec![Action::SaveOutbox];
-        if self.connected {
-            actions.extend(self.outbox.next_send());
-        }
+        actions.extend(self.next_send());
         Ok(actions)
     }
 
@@ -129,9 +136,7 @@ impl Session {
     pub fn retry(&mut self, client_id: &str) -> Vec<Action> {
         self.outbox.retry(client_id);
         let mut actions = vec![Action::SaveOutbox];
-        if self.connected {
-            actions.extend(self.outbox.next_send());
-        }
+        actions.extend(self.next_send());
         actions
     }
 
@@ -204,14 +209,32 @@ impl Session {
                 self.outbox.fail(client_id, error);
                 actions.push(Action::SaveOutbox);
             }
-            // Lost or a transient refusal (not stored): the same id goes again, and the server
-            // answers a copy it already stored with the original ack.
-            Err(_) => self.outbox.requeue(client_id),
+            Err(Failure::Rejected(_)) => {
+                // Not stored (locked, disk full): keep it, and try again a little later.
+                self.outbox.requeue(client_id);
+                self.paused = true;
+                return vec![Action::ResumeAfter(RESEND_DELAY_MS)];
+            }
+            // Lost: the same id goes again, and the server answers a copy it already stored
+            // with the original ack.
+            Err(Failure::Lost) => self.outbox.requeue(client_id),
         }
-        if self.connected {
-            actions.extend(self.outbox.next_send());
-        }
+        actions.extend(self.next_send());
         actions
+    }
+
+    /// Resend after [`Action::ResumeAfter`].
+    pub fn resume(&mut self) -> Vec<Action> {
+        self.paused = false;
+        self.next_send()
+    }
+
+    fn next_send(&mut self) -> Vec<Action> {
+        if self.connected && !self.paused {
+            self.outbox.next_send().into_iter().collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Ask for the page before the oldest message held in `room`.

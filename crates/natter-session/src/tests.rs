@@ -104,7 +104,18 @@ fn lost_sends_go_again_with_the_same_id() {
     s.compose(ROOM, id(1), "a".into(), 0).unwrap();
     assert_eq!(sends(&s.on_send(&id(1), Err(Failure::Lost))), [id(1)]);
     let not_stored = Failure::Rejected(ErrorCode::NotStored.into());
-    assert_eq!(sends(&s.on_send(&id(1), Err(not_stored))), [id(1)]);
+    // Not stored: kept, and resent only when the caller resumes after the delay.
+    assert_eq!(
+        s.on_send(&id(1), Err(not_stored)),
+        [Action::ResumeAfter(RESEND_DELAY_MS)]
+    );
+    assert_eq!(s.outbox()[0].state, OutgoingState::Queued);
+    assert_eq!(
+        sends(&s.compose(ROOM, id(2), "b".into(), 0).unwrap()),
+        Vec::<String>::new(),
+        "paused"
+    );
+    assert_eq!(sends(&s.resume()), [id(1)]);
     s.disconnected();
     assert_eq!(s.outbox()[0].state, OutgoingState::Queued);
     assert_eq!(sends(&s.connected()), [id(1)]);
