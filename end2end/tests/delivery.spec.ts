@@ -84,3 +84,55 @@ test("a message over 4,000 characters is refused with a visible error", async ({
   await send(page, "x".repeat(4001));
   await expect(page.locator("#error")).toContainText("too long");
 });
+
+/** Posts `count` messages through the official JS client, straight to the server. */
+async function post(url: string, count: number, prefix: string) {
+  const { io } = require("socket.io-client");
+  const socket = io(url, { transports: ["websocket"] });
+  try {
+    await new Promise<void>((ok, fail) => {
+      socket.once("connect", () => ok());
+      socket.once("connect_error", fail);
+    });
+    for (let i = 1; i <= count; i++) {
+      const ack = await socket.emitWithAck("chat message", {
+        room: "general",
+        client_id: crypto.randomUUID(),
+        body: `${prefix} ${i}`,
+      });
+      expect(ack.ok).toBeTruthy();
+    }
+  } finally {
+    socket.close();
+  }
+}
+
+test("the hydrated page continues from the rendered history without refetching it", async ({ browser }) => {
+  const server = new Server(3106);
+  await server.start();
+  try {
+    await post(server.url, 70, "seeded");
+    const page = await (await browser.newContext()).newPage();
+    const sent: string[] = [];
+    page.on("request", (r) => {
+      if (r.url().includes("/api/")) sent.push(`API ${r.url()}`);
+      if (r.method() === "POST") sent.push(r.postData() ?? "");
+    });
+    page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
+    await openChat(page, server.url + "/");
+    // The first HTML holds the newest 50: seq 21..=70.
+    const seqs = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
+    await expect.poll(() => sent.some((s) => s.includes('"sync"') && s.includes('"after_seq":70'))).toBe(true);
+    expect(sent.filter((s) => s.startsWith("API "))).toEqual([]);
+
+    // Older pages load on demand, without holes or repeats.
+    await page.locator("#load-older").click();
+    await expect(page.locator("#messages li.sent")).toHaveCount(70);
+    const all = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
+    expect(all).toEqual(Array.from({ length: 70 }, (_, i) => i + 1));
+    await expect(page.locator("#load-older")).toHaveCount(0);
+  } finally {
+    await server.stop();
+  }
+});
