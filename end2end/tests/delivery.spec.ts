@@ -136,3 +136,29 @@ test("the hydrated page continues from the rendered history without refetching i
     await server.stop();
   }
 });
+
+test("two tabs typing offline: closing one loses neither message", async ({ browser }) => {
+  const server = new Server(3107);
+  await server.start();
+  try {
+    const context = await browser.newContext(); // one browser profile: shared localStorage
+    const a = await context.newPage();
+    const b = await context.newPage();
+    await openChat(a, server.url + "/");
+    await openChat(b, server.url + "/");
+    await server.stop();
+    await expect(a.locator("#status")).toHaveText("reconnecting");
+    await send(a, "from tab a");
+    await send(b, "from tab b");
+    await expect(b.locator("#messages li.pending")).toHaveCount(1);
+    await b.close();
+    await a.reload().catch(() => {});
+    await server.start();
+    await a.goto(server.url + "/");
+    for (const text of ["from tab a", "from tab b"]) {
+      await expect(a.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+    }
+  } finally {
+    await server.stop();
+  }
+});

@@ -10,7 +10,10 @@ use leptos::prelude::*;
 use natter_client::{EmitError, Event, Handle};
 use natter_contract::{Ack, AckError, ChatMessage, Page, PageAck, SendAck, event};
 use natter_session::{Action, Failure, Outgoing, Session};
-use std::sync::{Arc, Mutex};
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 /// How long the server has to ack before a request counts as lost (and is retried).
 const ACK_TIMEOUT_MS: u64 = 5_000;
@@ -56,6 +59,10 @@ pub struct Connection {
     handle: StoredValue<Option<Handle>>,
     /// Set by a disconnect, so the next catch-up is announced.
     was_away: StoredValue<bool>,
+    /// Every `client_id` this page has had in its outbox. Other tabs share the stored outbox;
+    /// what is not ours is kept when we save, so closing one tab never drops another's
+    /// unsent message.
+    ours: StoredValue<HashSet<String>>,
 }
 
 impl Connection {
@@ -72,6 +79,7 @@ impl Connection {
             session: StoredValue::new(Arc::new(Mutex::new(Session::new()))),
             handle: StoredValue::new(None),
             was_away: StoredValue::new(false),
+            ours: StoredValue::new(HashSet::new()),
         }
     }
 
@@ -93,7 +101,11 @@ impl Connection {
     /// Queue a message; `false` (with `error` set) when it was refused before sending.
     pub fn send(self, body: String) -> bool {
         let room = self.room.get_value();
-        let result = self.with_session(|s| s.compose(&room, new_client_id(), body, now_ms()));
+        let client_id = new_client_id();
+        self.ours.update_value(|ours| {
+            ours.insert(client_id.clone());
+        });
+        let result = self.with_session(|s| s.compose(&room, client_id, body, now_ms()));
         match result {
             Ok(_) => {
                 self.error.set(None);
@@ -255,12 +267,18 @@ impl Connection {
     }
 
     fn save_outbox(self) {
-        let outbox = self
+        let mut outbox = self
             .session
             .get_value()
             .lock()
             .map(|s| s.outbox())
             .unwrap_or_default();
+        // Keep what other tabs (or rooms) stored. If one of those was delivered meanwhile,
+        // sending it again later is harmless: the server answers a known id with its ack.
+        let stored: Vec<Outgoing> = storage::load(OUTBOX_KEY).unwrap_or_default();
+        self.ours.with_value(|ours| {
+            outbox.extend(stored.into_iter().filter(|o| !ours.contains(&o.client_id)));
+        });
         storage::save(OUTBOX_KEY, &outbox);
     }
 }
@@ -308,8 +326,11 @@ impl<T: serde::de::DeserializeOwned> AckPayload for Ack<T> {
 pub fn start(conn: Connection, snapshot: Option<Page>) {
     let room = conn.room.get_value();
     let outbox: Vec<Outgoing> = storage::load(OUTBOX_KEY).unwrap_or_default();
+    let outbox: Vec<Outgoing> = outbox.into_iter().filter(|o| o.room == room).collect();
+    conn.ours
+        .set_value(outbox.iter().map(|o| o.client_id.clone()).collect());
     conn.with_session(|s| {
-        s.restore_outbox(outbox.into_iter().filter(|o| o.room == room).collect());
+        s.restore_outbox(outbox);
         s.join(&room, snapshot.as_ref())
     });
     if let Some((handle, mut events)) = browser::connect() {
