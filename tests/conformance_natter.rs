@@ -6,8 +6,6 @@
 
 #[path = "conformance_natter/client.rs"]
 mod client;
-#[path = "conformance_natter/proxy.rs"]
-mod proxy;
 #[path = "conformance_natter/server.rs"]
 mod server;
 

@@ -1,26 +1,16 @@
 //! Our native client, with every wait bounded, and the contract's calls as one-liners.
 
-use futures::{StreamExt, channel::mpsc::UnboundedReceiver};
-use natter_client::{ClientConfig, EngineConfig, Event, Handle, Options, TransportKind, native};
+use natter_client::{Event, Options, TransportKind, native};
 use natter_contract::{DEFAULT_ROOM, event};
+use natter_testkit::events;
+pub use natter_testkit::events::STEP;
 use serde_json::{Value, json};
-use std::time::Duration;
-use tokio::time::{Instant, timeout};
-
-/// The usual bound for one step (connect, a round trip); generous for a loaded 2-core machine.
-pub const STEP: Duration = Duration::from_secs(10);
+use std::ops::{Deref, DerefMut};
+use tokio::time::timeout;
 
 /// Options for `url` with the given transports, upgrade on when WebSocket is among them.
 pub fn options(url: &str, transports: &[TransportKind]) -> Options {
-    let mut options = Options::new(url);
-    options.config = ClientConfig {
-        engine: EngineConfig {
-            transports: transports.to_vec(),
-            upgrade: true,
-            try_all_transports: true,
-        },
-        ..ClientConfig::default()
-    };
+    let mut options = events::options(url, transports);
     // Reconnect within a test's patience; socket.io's 1–5 s backoff would dominate run time.
     options.config.backoff.min_ms = 100;
     options.config.backoff.max_ms = 500;
@@ -35,21 +25,26 @@ pub fn chat(client_id: &str, body: &str) -> Value {
     json!({ "room": DEFAULT_ROOM, "client_id": client_id, "body": body })
 }
 
-/// A native client and everything it reported so far.
-pub struct Client {
-    pub handle: Handle,
-    events: UnboundedReceiver<Event>,
-    pub seen: Vec<Event>,
+/// A native client and everything it reported so far ([`events::Client`]), with the calls of
+/// Natter's event contract.
+pub struct Client(events::Client);
+
+impl Deref for Client {
+    type Target = events::Client;
+    fn deref(&self) -> &events::Client {
+        &self.0
+    }
+}
+
+impl DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut events::Client {
+        &mut self.0
+    }
 }
 
 impl Client {
     pub fn connect(options: Options) -> Client {
-        let (handle, events) = native::connect(options);
-        Client {
-            handle,
-            events,
-            seen: Vec::new(),
-        }
+        Client(events::Client::new(native::connect(options)))
     }
 
     /// Connected on `/` over `transports`, and subscribed to the default room.
@@ -58,88 +53,6 @@ impl Client {
         c.connected("/").await;
         c.sync(0).await;
         c
-    }
-
-    /// The first event from now on that `pick` accepts, within `within`.
-    pub async fn expect<T>(
-        &mut self,
-        what: &str,
-        within: Duration,
-        mut pick: impl FnMut(&Event) -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + within;
-        loop {
-            match tokio::time::timeout_at(deadline, self.events.next()).await {
-                Ok(Some(event)) => {
-                    let picked = pick(&event);
-                    self.seen.push(event);
-                    if let Some(t) = picked {
-                        return t;
-                    }
-                }
-                Ok(None) => panic!("client stopped waiting for {what}; {:#?}", self.seen),
-                Err(_) => panic!("no {what} within {within:?}; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// No event that `bad` flags during `during`.
-    pub async fn refute(&mut self, what: &str, during: Duration, bad: impl Fn(&Event) -> bool) {
-        let deadline = Instant::now() + during;
-        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.next()).await {
-            assert!(
-                !bad(&event),
-                "unexpected {what}: {event:?}; {:#?}",
-                self.seen
-            );
-            self.seen.push(event);
-        }
-    }
-
-    /// Like [`Client::expect`], but an event already seen counts: for events whose order
-    /// relative to others is not fixed.
-    pub async fn seen_or_expect(&mut self, what: &str, pred: impl Fn(&Event) -> bool) {
-        if !self.seen.iter().any(&pred) {
-            self.expect(what, STEP, |e| pred(e).then_some(())).await;
-        }
-    }
-
-    pub async fn connected(&mut self, nsp: &str) {
-        self.expect(&format!("Connected {nsp}"), STEP, |e| {
-            matches!(e, Event::Connected { nsp: n } if n == nsp).then_some(())
-        })
-        .await
-    }
-
-    /// The session is on WebSocket (now or soon).
-    pub async fn upgraded(&mut self) {
-        self.seen_or_expect("the upgrade to WebSocket", |e| {
-            matches!(e, Event::Transport(TransportKind::WebSocket))
-        })
-        .await
-    }
-
-    /// The driver task ended (its event stream closed), within `STEP`.
-    pub async fn finished(&mut self) {
-        let deadline = Instant::now() + STEP;
-        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.next()).await {
-            self.seen.push(event);
-        }
-        assert!(Instant::now() < deadline, "still running; {:#?}", self.seen);
-    }
-
-    /// The transports reported so far, in order.
-    pub fn transports(&self) -> Vec<TransportKind> {
-        let transport = |e: &Event| match e {
-            Event::Transport(t) => Some(*t),
-            _ => None,
-        };
-        self.seen.iter().filter_map(transport).collect()
-    }
-
-    pub fn disconnects(&self) -> Vec<&Event> {
-        let lost = |e: &&Event| matches!(e, Event::Disconnected { .. });
-        self.seen.iter().filter(lost).collect()
     }
 
     /// Emit on `/` with an ack, bounded; the ack's first argument.

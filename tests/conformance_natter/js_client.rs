@@ -5,47 +5,20 @@
 
 use crate::{client::*, server::*};
 use natter_client::TransportKind::WebSocket;
+use natter_testkit::node;
 use serde_json::Value;
-use std::{path::Path, process::Stdio, time::Duration};
+use std::{process::Stdio, time::Duration};
 use tokio::process::Command;
 
 /// The script's own watchdog is 60 s; this only catches a node that hangs regardless.
 const SCRIPT_LIMIT: Duration = Duration::from_secs(90);
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn check_prerequisites() {
-    let node = std::process::Command::new("node").arg("--version").output();
-    match node {
-        Ok(out) if out.status.success() => {}
-        other => panic!(
-            "this test needs Node.js (>= 18) on PATH; `node --version` gave {other:?}. \
-             Install node, then run `npm ci` in end2end/."
-        ),
-    }
-    let manifest = root().join("end2end/node_modules/socket.io-client/package.json");
-    let version = std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .and_then(|v| v["version"].as_str().map(str::to_owned));
-    match version {
-        Some(v) if v.starts_with("4.8.") => {}
-        other => panic!(
-            "this test needs npm's socket.io-client 4.8.x in end2end/node_modules (found {other:?} \
-             at {}): run `npm ci` in end2end/",
-            manifest.display()
-        ),
-    }
-}
-
 #[tokio::test]
 async fn the_official_js_client_talks_to_natter() {
-    check_prerequisites();
+    node::require("the official JS client test", "socket.io-client", "4.8.");
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let script = root().join("tests/fixtures/js-client.js");
+    let script = node::workspace_root().join("tests/fixtures/js-client.js");
     let run = Command::new("node")
         .arg(&script)
         .arg(server.url())

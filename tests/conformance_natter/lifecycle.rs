@@ -3,26 +3,16 @@
 //! DISCONNECT, and the client leaving. A room subscription belongs to the server's socket, so
 //! after every reconnection the client syncs again, as the browser does.
 
-use crate::{client::*, proxy::Proxy, server::*};
+use crate::{client::*, server::*};
 use natter_client::{CloseReason, DisconnectReason, Event, TransportKind, TransportKind::*};
 use natter_contract::event;
+use natter_testkit::proxy::Proxy;
 use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
 
-async fn disconnect_reason(c: &mut Client) -> DisconnectReason {
-    c.expect("Disconnected", STEP, |e| match e {
-        Event::Disconnected { reason, .. } => Some(reason.clone()),
-        _ => None,
-    })
-    .await
-}
-
 async fn back_in_the_room(c: &mut Client, body: &str) {
-    c.expect("Reconnecting", STEP, |e| {
-        matches!(e, Event::Reconnecting { .. }).then_some(())
-    })
-    .await;
+    c.reconnecting().await;
     c.connected("/").await;
     c.sync(0).await;
     c.round_trip(body).await;
@@ -39,21 +29,9 @@ async fn ping_timeout_then_reconnect(transports: &[TransportKind]) {
         c.upgraded().await;
     }
     c.round_trip("before the freeze").await;
-    c.refute("a disconnect", Duration::from_millis(1000), |e| {
-        matches!(e, Event::Disconnected { .. })
-    })
-    .await;
-    let frozen_at = Instant::now();
-    proxy.freeze();
-    let reason = disconnect_reason(&mut c).await;
-    let detected = frozen_at.elapsed();
-    assert_eq!(reason, DisconnectReason::Engine(CloseReason::PingTimeout));
     // 300 + 200 ms at most after the last ping, plus timer and scheduling slack.
-    assert!(
-        detected <= Duration::from_millis(1500),
-        "noticed after {detected:?}"
-    );
-    proxy.cut_frozen();
+    let within = Duration::from_millis(1500);
+    proxy.freeze_until_ping_timeout(&mut c, within).await;
     back_in_the_room(&mut c, "after the freeze").await;
 }
 
@@ -82,15 +60,12 @@ async fn reconnects_after_the_server_restarts() {
     let before = c.round_trip("before the restart").await;
     drop(server);
     assert!(matches!(
-        disconnect_reason(&mut c).await,
+        c.disconnect_reason().await,
         DisconnectReason::Engine(_)
     ));
     // A few failed attempts while nothing listens.
     for _ in 0..2 {
-        c.expect("Reconnecting", STEP, |e| {
-            matches!(e, Event::Reconnecting { .. }).then_some(())
-        })
-        .await;
+        c.reconnecting().await;
     }
     let (id, handle) = (new_id(), c.handle.clone());
     let queued = chat(&id, "sent while down");
@@ -143,7 +118,7 @@ async fn a_graceful_shutdown_is_followed_by_a_reconnect() {
     let closed_at = Instant::now();
     server.shutdown().await;
     for c in &mut clients {
-        let reason = disconnect_reason(c).await;
+        let reason = c.disconnect_reason().await;
         assert_eq!(
             reason,
             DisconnectReason::Engine(CloseReason::TransportClose)
@@ -168,7 +143,7 @@ async fn a_server_disconnect_is_final() {
     let mut c = Client::member(&server.url(), &[WebSocket]).await;
     server.disconnect_all().await;
     assert_eq!(
-        disconnect_reason(&mut c).await,
+        c.disconnect_reason().await,
         DisconnectReason::IoServerDisconnect
     );
     c.refute("a reconnection", Duration::from_millis(1500), |e| {

@@ -19,20 +19,9 @@ async fn an_unknown_namespace_is_refused_while_root_keeps_working() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
     let mut c = Client::connect(with_namespaces(&server.url(), &["/", "/admin"]));
-    let (message, data) = c
-        .expect("ConnectError /admin", STEP, |e| match e {
-            Event::ConnectError { nsp, message, data } if nsp == "/admin" => {
-                Some((message.clone(), data.clone()))
-            }
-            _ => None,
-        })
-        .await;
+    let (message, data) = c.connect_error("/admin").await;
     assert_eq!((message.as_str(), data), ("Invalid namespace", None));
-    c.seen_or_expect(
-        "Connected /",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/"),
-    )
-    .await;
+    c.seen_connected("/").await;
     c.sync(0).await;
     c.round_trip("root still works").await;
     c.refute("another attempt on /admin", QUIET, |e| {
@@ -64,14 +53,7 @@ async fn refused_as_the_only_namespace_the_client_closes() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
     let mut c = Client::connect(with_namespaces(&server.url(), &["/admin"]));
-    c.expect("ConnectError", STEP, |e| {
-        matches!(e, Event::ConnectError { .. }).then_some(())
-    })
-    .await;
-    c.refute("a reconnection", QUIET, |e| {
-        matches!(e, Event::Reconnecting { .. } | Event::Transport(_))
-    })
-    .await;
+    c.refused_and_closed(QUIET).await;
     // The server is unharmed.
     let mut other = Client::member(&server.url(), &[natter_client::TransportKind::WebSocket]).await;
     other.round_trip("still serving").await;

@@ -2,9 +2,10 @@
 //! sent again after the reconnection, and the server answers with the original row instead of
 //! storing (or broadcasting) a second copy.
 
-use crate::{client::*, proxy::Proxy, server::*};
+use crate::{client::*, server::*};
 use natter_client::{CloseReason, DisconnectReason, Event, TransportKind::*};
 use natter_contract::event;
+use natter_testkit::proxy::Proxy;
 use std::time::Duration;
 
 #[tokio::test]
@@ -27,12 +28,7 @@ async fn a_resend_after_a_lost_ack_is_stored_once() {
     });
     let stored = observer.broadcast(&id).await;
 
-    let reason = c
-        .expect("Disconnected", STEP, |e| match e {
-            Event::Disconnected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .await;
+    let reason = c.disconnect_reason().await;
     assert_eq!(reason, DisconnectReason::Engine(CloseReason::PingTimeout));
     assert!(!pending.is_finished(), "acked through a frozen network");
     proxy.cut_frozen();

@@ -2,10 +2,11 @@
 //! socket.io-client's default of opening on polling and upgrading, and servers or networks that
 //! allow only one of them (`--transports`, a proxy without WebSocket).
 
-use crate::{client::*, proxy::Proxy, server::*};
+use crate::{client::*, server::*};
 use natter::server::Transports;
 use natter_client::{Event, Options, TransportKind::*};
 use natter_contract::event;
+use natter_testkit::proxy::Proxy;
 use std::time::Duration;
 
 #[tokio::test]
@@ -88,12 +89,8 @@ async fn a_blocked_websocket_leaves_the_session_on_polling() {
     let proxy = Proxy::start(server.port).await;
     proxy.refuse_websockets();
     let mut c = Client::connect(Options::new(proxy.url()));
-    c.expect("upgrade failure", STEP, |e| {
-        matches!(e, Event::UpgradeFailed(_)).then_some(())
-    })
-    .await;
-    c.seen_or_expect("Connected /", |e| matches!(e, Event::Connected { .. }))
-        .await;
+    c.upgrade_failed().await;
+    c.seen_connected("/").await;
     c.sync(0).await;
     c.round_trip("still on polling").await;
     assert_eq!(c.transports(), [Polling]);

@@ -92,14 +92,7 @@ impl Handle {
     /// Fire and forget on the default namespace.
     pub fn emit<T: Serialize>(&self, name: &str, payload: &T) -> Result<(), EmitError> {
         let arg = serde_json::to_value(payload).map_err(|e| EmitError::Serde(e.to_string()))?;
-        self.send(Command::Emit {
-            nsp: "/".into(),
-            name: name.into(),
-            args: vec![arg],
-            attachments: Vec::new(),
-            ack: None,
-            volatile: false,
-        })
+        self.emit_raw("/", name, vec![arg], Vec::new())
     }
 
     /// Emit on the default namespace and wait for the server's ack, decoded as `R`.
@@ -126,14 +119,8 @@ impl Handle {
         timeout_ms: u64,
     ) -> Result<Vec<Value>, EmitError> {
         let (tx, rx) = oneshot::channel();
-        self.send(Command::Emit {
-            nsp: nsp.into(),
-            name: name.into(),
-            args,
-            attachments: Vec::new(),
-            ack: Some((tx, timeout_ms)),
-            volatile: false,
-        })?;
+        let ack = Some((tx, timeout_ms));
+        self.send_emit(nsp, name, args, Vec::new(), ack, false)?;
         Ok(rx.await.map_err(|_| EmitError::Stopped)??)
     }
 
@@ -145,26 +132,31 @@ impl Handle {
         args: Vec<Value>,
         attachments: Vec<Vec<u8>>,
     ) -> Result<(), EmitError> {
-        self.send(Command::Emit {
-            nsp: nsp.into(),
-            name: name.into(),
-            args,
-            attachments,
-            ack: None,
-            volatile: false,
-        })
+        self.send_emit(nsp, name, args, attachments, None, false)
     }
 
     /// Sent only if the transport can take it right now; never buffered or retried.
     pub fn emit_volatile(&self, nsp: &str, name: &str, args: Vec<Value>) -> Result<(), EmitError> {
-        let attachments = Vec::new();
+        self.send_emit(nsp, name, args, Vec::new(), None, true)
+    }
+
+    /// A [`Command::Emit`].
+    fn send_emit(
+        &self,
+        nsp: &str,
+        name: &str,
+        args: Vec<Value>,
+        attachments: Vec<Vec<u8>>,
+        ack: Option<(AckSender, u64)>,
+        volatile: bool,
+    ) -> Result<(), EmitError> {
         self.send(Command::Emit {
             nsp: nsp.into(),
             name: name.into(),
             args,
             attachments,
-            ack: None,
-            volatile: true,
+            ack,
+            volatile,
         })
     }
 

@@ -13,8 +13,6 @@ mod lifecycle;
 mod messaging;
 #[path = "reference/namespaces.rs"]
 mod namespaces;
-#[path = "reference/proxy.rs"]
-mod proxy;
 #[path = "reference/retries.rs"]
 mod retries;
 #[path = "reference/transports.rs"]

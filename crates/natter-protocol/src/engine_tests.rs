@@ -168,9 +168,9 @@ fn websocket_first_falls_back_to_polling() {
     assert!(!e.is_closed());
 }
 
-#[test]
-fn polling_refused_falls_back_to_websocket() {
-    let mut e = Engine::open(EngineConfig::default(), 1);
+/// Open with `config`; the server refuses the first GET (400, as without polling).
+fn polling_refused(config: EngineConfig) -> Engine {
+    let mut e = Engine::open(config, 1);
     let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else {
         panic!()
     };
@@ -181,6 +181,12 @@ fn polling_refused_falls_back_to_websocket() {
         },
         1,
     );
+    e
+}
+
+#[test]
+fn polling_refused_falls_back_to_websocket() {
+    let mut e = polling_refused(EngineConfig::default());
     let t = drain(&mut e);
     let [Transmit::WsOpen { id: ws, .. }] = &t[..] else {
         panic!("{t:?}")
@@ -210,17 +216,7 @@ fn without_try_all_an_open_failure_closes() {
         try_all_transports: false,
         ..EngineConfig::default()
     };
-    let mut e = Engine::open(config, 1);
-    let Transmit::PollGet { id, .. } = drain(&mut e)[0].clone() else {
-        panic!()
-    };
-    e.handle_input(
-        Input::PollFailed {
-            id,
-            error: "HTTP 400".into(),
-        },
-        1,
-    );
+    let mut e = polling_refused(config);
     assert!(e.is_closed());
     assert_eq!(
         events(&mut e),

@@ -3,6 +3,22 @@
 
 use super::*;
 
+/// The switch: the upgrade packet, then what waited during the pause, over WebSocket `ws`.
+#[track_caller]
+fn assert_switched(e: &mut Engine, ws: TransportId, waited: &str) {
+    let switch = [
+        Transmit::WsSend {
+            id: ws,
+            frame: text("5"),
+        },
+        Transmit::WsSend {
+            id: ws,
+            frame: text(waited),
+        },
+    ];
+    assert_eq!(drain(e), switch);
+}
+
 #[test]
 fn upgrade_probe_pause_and_switch() {
     let (mut e, poll) = open_polling(OPEN);
@@ -44,19 +60,7 @@ fn upgrade_probe_pause_and_switch() {
         },
         15,
     );
-    assert_eq!(
-        drain(&mut e),
-        [
-            Transmit::WsSend {
-                id: ws,
-                frame: text("5")
-            },
-            Transmit::WsSend {
-                id: ws,
-                frame: text("4after 3probe")
-            },
-        ]
-    );
+    assert_switched(&mut e, ws, "4after 3probe");
     assert_eq!(e.transport(), Some(TransportKind::WebSocket));
     assert!(events(&mut e).contains(&EngineEvent::Upgraded(TransportKind::WebSocket)));
     e.handle_input(
@@ -106,8 +110,9 @@ fn failed_probe_stays_on_polling() {
     );
 }
 
-#[test]
-fn failed_probe_while_pausing_resumes_polling() {
+/// Open over polling, then the probe's WebSocket opens and answers `3probe`: the engine pauses
+/// polling. The engine, the polling and the WebSocket transport ids.
+fn probe_answered() -> (Engine, TransportId, TransportId) {
     let (mut e, poll) = open_polling(OPEN);
     let Transmit::WsOpen { id: ws, .. } = drain(&mut e)[0] else {
         panic!()
@@ -120,6 +125,12 @@ fn failed_probe_while_pausing_resumes_polling() {
         },
         11,
     );
+    (e, poll, ws)
+}
+
+#[test]
+fn failed_probe_while_pausing_resumes_polling() {
+    let (mut e, poll, _) = probe_answered();
     e.handle_input(
         Input::PollResponse {
             id: poll,
@@ -130,18 +141,7 @@ fn failed_probe_while_pausing_resumes_polling() {
     drain(&mut e);
     // Still pausing? No: the GET finished and no POST was in flight, so it switched.
     assert_eq!(e.transport(), Some(TransportKind::WebSocket));
-    let (mut e, poll) = open_polling(OPEN);
-    let Transmit::WsOpen { id: ws, .. } = drain(&mut e)[0] else {
-        panic!()
-    };
-    e.handle_input(Input::WsOpened { id: ws }, 10);
-    e.handle_input(
-        Input::WsFrame {
-            id: ws,
-            frame: text("3probe"),
-        },
-        11,
-    );
+    let (mut e, poll, ws) = probe_answered();
     drain(&mut e);
     e.handle_input(
         Input::WsClosed {
@@ -194,17 +194,5 @@ fn noop_answers_the_get_while_a_post_still_drains() {
     assert_eq!(drain(&mut e), []);
     assert_eq!(e.transport(), Some(TransportKind::Polling));
     e.handle_input(Input::PostDone { id: poll }, 14);
-    assert_eq!(
-        drain(&mut e),
-        [
-            Transmit::WsSend {
-                id: ws,
-                frame: text("5")
-            },
-            Transmit::WsSend {
-                id: ws,
-                frame: text("4during the pause")
-            }
-        ]
-    );
+    assert_switched(&mut e, ws, "4during the pause");
 }

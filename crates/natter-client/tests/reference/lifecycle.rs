@@ -1,13 +1,11 @@
 //! How sessions end: the server disconnects us, the network goes silent (ping timeout), the
 //! server restarts, we leave.
 
-use crate::{proxy::Proxy, support::*};
-use natter_client::{
-    Backoff, CloseReason, DisconnectReason, Event, Options, TransportKind, TransportKind::*,
-};
+use crate::support::*;
+use natter_client::{Backoff, DisconnectReason, Event, Options, TransportKind, TransportKind::*};
+use natter_testkit::proxy::Proxy;
 use serde_json::json;
 use std::time::Duration;
-use tokio::time::Instant;
 
 const QUIET: Duration = Duration::from_millis(2000);
 
@@ -19,12 +17,7 @@ async fn a_server_disconnect_is_final() {
     c.handle
         .emit_raw("/", "disconnect-me", vec![], vec![])
         .unwrap();
-    let reason = c
-        .expect("Disconnected", STEP, |e| match e {
-            Event::Disconnected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .await;
+    let reason = c.disconnect_reason().await;
     assert_eq!(reason, DisconnectReason::IoServerDisconnect);
     c.refute("a reconnection", QUIET, |e| {
         matches!(e, Event::Reconnecting { .. } | Event::Connected { .. })
@@ -47,16 +40,8 @@ async fn a_server_disconnect_of_one_namespace_keeps_the_others() {
         .namespaces
         .push(("/admin".into(), Some(json!({"token": "secret"}))));
     let mut c = Client::connect(options);
-    c.seen_or_expect(
-        "Connected /",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/"),
-    )
-    .await;
-    c.seen_or_expect(
-        "Connected /admin",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/admin"),
-    )
-    .await;
+    c.seen_connected("/").await;
+    c.seen_connected("/admin").await;
     c.handle
         .emit_raw("/", "disconnect-me", vec![json!(false)], vec![])
         .unwrap();
@@ -155,31 +140,10 @@ async fn ping_timeout_then_reconnect(transports: &[TransportKind]) {
         c.upgraded().await;
     }
     c.echo_round_trip("/", hello()).await;
-    // Several heartbeats pass while all is well.
-    c.refute("a disconnect", Duration::from_millis(1000), |e| {
-        matches!(e, Event::Disconnected { .. })
-    })
-    .await;
-    let frozen_at = Instant::now();
-    proxy.freeze();
-    let reason = c
-        .expect("Disconnected", STEP, |e| match e {
-            Event::Disconnected { reason, .. } => Some(reason.clone()),
-            _ => None,
-        })
-        .await;
-    let detected = frozen_at.elapsed();
-    assert_eq!(reason, DisconnectReason::Engine(CloseReason::PingTimeout));
     // 300 + 200 ms at most after the last ping, plus timer and scheduling slack.
-    assert!(
-        detected <= Duration::from_millis(1500),
-        "ping timeout noticed after {detected:?}"
-    );
-    proxy.cut_frozen();
-    c.expect("Reconnecting", STEP, |e| {
-        matches!(e, Event::Reconnecting { .. }).then_some(())
-    })
-    .await;
+    let within = Duration::from_millis(1500);
+    proxy.freeze_until_ping_timeout(&mut c, within).await;
+    c.reconnecting().await;
     c.connected("/").await;
     c.echo_round_trip("/", hello()).await;
 }
@@ -225,10 +189,7 @@ async fn reconnects_after_the_server_restarts() {
     .await;
     // A few failed attempts while nothing listens.
     for _ in 0..2 {
-        c.expect("Reconnecting", STEP, |e| {
-            matches!(e, Event::Reconnecting { .. }).then_some(())
-        })
-        .await;
+        c.reconnecting().await;
     }
     let handle = c.handle.clone();
     let pending = tokio::spawn(async move {

@@ -27,16 +27,8 @@ async fn namespaces_are_multiplexed_on_one_connection() {
         &[("/", None), ("/admin", Some(json!({"token": "secret"})))],
     );
     let mut c = Client::connect(options);
-    c.seen_or_expect(
-        "Connected /",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/"),
-    )
-    .await;
-    c.seen_or_expect(
-        "Connected /admin",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/admin"),
-    )
-    .await;
+    c.seen_connected("/").await;
+    c.seen_connected("/admin").await;
     let (root, admin) = (c.whoami("/").await, c.whoami("/admin").await);
     assert_eq!(
         root["engine"], admin["engine"],
@@ -75,23 +67,12 @@ async fn connect_error_carries_message_and_data_and_is_not_retried() {
         &[("/", None), ("/admin", Some(json!({"token": "wrong"})))],
     );
     let mut c = Client::connect(options);
-    let (message, data) = c
-        .expect("ConnectError /admin", STEP, |e| match e {
-            Event::ConnectError { nsp, message, data } if nsp == "/admin" => {
-                Some((message.clone(), data.clone()))
-            }
-            _ => None,
-        })
-        .await;
+    let (message, data) = c.connect_error("/admin").await;
     assert_eq!(
         (message.as_str(), data),
         ("not authorized", Some(json!({"code": 401})))
     );
-    c.seen_or_expect(
-        "Connected /",
-        |e| matches!(e, Event::Connected { nsp } if nsp == "/"),
-    )
-    .await;
+    c.seen_connected("/").await;
     c.refute("another attempt on /admin", QUIET, |e| {
         matches!(
             e,
@@ -119,14 +100,7 @@ async fn connect_error_on_the_only_namespace_closes_the_connection() {
     let server = Fixture::start(&[]).await;
     let options = with_namespaces(&server.url(), &[("/admin", None)]);
     let mut c = Client::connect(options);
-    c.expect("ConnectError", STEP, |e| {
-        matches!(e, Event::ConnectError { .. }).then_some(())
-    })
-    .await;
-    c.refute("a reconnection", QUIET, |e| {
-        matches!(e, Event::Reconnecting { .. } | Event::Transport(_))
-    })
-    .await;
+    c.refused_and_closed(QUIET).await;
     let observer = Client::connect(Options::new(server.url()));
     let stats = observer.stats("/").await;
     assert_eq!(stats["adminRefused"], 1);

@@ -2,12 +2,12 @@
 //! awaited with bounded time. Missing prerequisites fail loudly: a conformance suite that skips
 //! itself proves nothing.
 
-use futures::{StreamExt, channel::mpsc::UnboundedReceiver};
-use natter_client::{
-    AckReply, ClientConfig, EngineConfig, Event, Handle, Options, TransportKind, native,
-};
+use natter_client::{AckReply, Event, Options, native};
+pub use natter_testkit::events::{STEP, options};
+use natter_testkit::{events, node};
 use serde_json::{Value, json};
 use std::{
+    ops::{Deref, DerefMut},
     path::{Path, PathBuf},
     process::Stdio,
     sync::{Arc, Mutex},
@@ -16,39 +16,11 @@ use std::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, BufReader},
     process::{Child, ChildStdin, Command},
-    time::{Instant, timeout},
+    time::timeout,
 };
-
-/// The usual bound for one step (connect, a round trip); generous for a loaded 2-core machine.
-pub const STEP: Duration = Duration::from_secs(10);
 
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Node on PATH and socket.io 4.8.x installed in end2end/, or a panic saying how to get them.
-fn check_prerequisites() {
-    let node = std::process::Command::new("node").arg("--version").output();
-    match node {
-        Ok(out) if out.status.success() => {}
-        other => panic!(
-            "the reference-server tests need Node.js (>= 18) on PATH; `node --version` gave {other:?}. \
-             Install node, then `npm ci` in end2end/."
-        ),
-    }
-    let manifest = crate_dir().join("../../end2end/node_modules/socket.io/package.json");
-    let version = std::fs::read_to_string(&manifest)
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-        .and_then(|v| v["version"].as_str().map(str::to_owned));
-    match version {
-        Some(v) if v.starts_with("4.8.") => {}
-        other => panic!(
-            "the reference-server tests need npm's socket.io 4.8.x in end2end/node_modules \
-             (found {other:?} at {}): run `npm ci` in end2end/",
-            manifest.display()
-        ),
-    }
 }
 
 /// A running reference server; killed when dropped.
@@ -67,7 +39,7 @@ impl Fixture {
     }
 
     pub async fn start_on(port: u16, args: &[&str]) -> Fixture {
-        check_prerequisites();
+        node::require("the reference-server tests", "socket.io", "4.8.");
         let script: PathBuf = crate_dir().join("tests/fixtures/reference-server.js");
         let mut child = Command::new("node")
             .arg(&script)
@@ -135,111 +107,26 @@ impl Drop for Fixture {
     }
 }
 
-/// Options for `url` with the given transports, upgrade on when WebSocket is among them.
-pub fn options(url: &str, transports: &[TransportKind]) -> Options {
-    let mut options = Options::new(url);
-    options.config = ClientConfig {
-        engine: EngineConfig {
-            transports: transports.to_vec(),
-            upgrade: true,
-            try_all_transports: true,
-        },
-        ..ClientConfig::default()
-    };
-    options
+/// A native client and everything it reported so far ([`events::Client`]), with the
+/// reference server's calls.
+pub struct Client(events::Client);
+
+impl Deref for Client {
+    type Target = events::Client;
+    fn deref(&self) -> &events::Client {
+        &self.0
+    }
 }
 
-/// A native client and everything it reported so far.
-pub struct Client {
-    pub handle: Handle,
-    events: UnboundedReceiver<Event>,
-    pub seen: Vec<Event>,
+impl DerefMut for Client {
+    fn deref_mut(&mut self) -> &mut events::Client {
+        &mut self.0
+    }
 }
 
 impl Client {
     pub fn connect(options: Options) -> Client {
-        let (handle, events) = native::connect(options);
-        Client {
-            handle,
-            events,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The first event from now on that `pick` accepts, within `within`.
-    pub async fn expect<T>(
-        &mut self,
-        what: &str,
-        within: Duration,
-        mut pick: impl FnMut(&Event) -> Option<T>,
-    ) -> T {
-        let deadline = Instant::now() + within;
-        loop {
-            let next = tokio::time::timeout_at(deadline, self.events.next()).await;
-            match next {
-                Ok(Some(event)) => {
-                    let picked = pick(&event);
-                    self.seen.push(event);
-                    if let Some(t) = picked {
-                        return t;
-                    }
-                }
-                Ok(None) => panic!(
-                    "client stopped while waiting for {what}; events: {:#?}",
-                    self.seen
-                ),
-                Err(_) => panic!("no {what} within {within:?}; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// No event that `bad` flags during `during`.
-    pub async fn refute(&mut self, what: &str, during: Duration, bad: impl Fn(&Event) -> bool) {
-        let deadline = Instant::now() + during;
-        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.next()).await {
-            assert!(
-                !bad(&event),
-                "unexpected {what}: {event:?}; events: {:#?}",
-                self.seen
-            );
-            self.seen.push(event);
-        }
-    }
-
-    /// Like [`Client::expect`], but an event already seen counts: for events whose order
-    /// relative to others is not fixed.
-    pub async fn seen_or_expect(&mut self, what: &str, pred: impl Fn(&Event) -> bool) {
-        if !self.seen.iter().any(&pred) {
-            self.expect(what, STEP, |e| pred(e).then_some(())).await;
-        }
-    }
-
-    /// The session is on WebSocket (now or soon).
-    pub async fn upgraded(&mut self) {
-        self.seen_or_expect("the upgrade to WebSocket", |e| {
-            matches!(e, Event::Transport(TransportKind::WebSocket))
-        })
-        .await
-    }
-
-    /// The driver task ended (its event stream closed), within `STEP`.
-    pub async fn finished(&mut self) {
-        let deadline = Instant::now() + STEP;
-        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.events.next()).await {
-            self.seen.push(event);
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the client did not stop; events: {:#?}",
-            self.seen
-        );
-    }
-
-    pub async fn connected(&mut self, nsp: &str) {
-        self.expect(&format!("Connected {nsp}"), STEP, |e| {
-            matches!(e, Event::Connected { nsp: n } if n == nsp).then_some(())
-        })
-        .await
+        Client(events::Client::new(native::connect(options)))
     }
 
     /// The next server event `name` on `nsp`: its arguments, attachments and ack id.
@@ -315,17 +202,6 @@ impl Client {
             .unwrap();
         let (args, _, _) = self.server_event(nsp, "echo").await;
         assert_eq!(args, vec![payload]);
-    }
-
-    /// The transports reported so far, in order.
-    pub fn transports(&self) -> Vec<TransportKind> {
-        self.seen
-            .iter()
-            .filter_map(|e| match e {
-                Event::Transport(t) => Some(*t),
-                _ => None,
-            })
-            .collect()
     }
 }
 

@@ -1,18 +1,15 @@
 //! Which transport a session runs on, and the polling rules the reference server enforces
 //! (it drops a session on a second concurrent GET or POST, and answers 413 over maxPayload).
 
-use crate::{proxy::Proxy, support::*};
+use crate::support::*;
 use natter_client::{Event, Options, TransportKind::*};
+use natter_testkit::proxy::Proxy;
 use serde_json::json;
 use std::time::Duration;
 
 /// No disconnect of any kind: the session must stay up through everything the test did.
 fn assert_no_disconnect(c: &Client) {
-    let lost: Vec<_> = c
-        .seen
-        .iter()
-        .filter(|e| matches!(e, Event::Disconnected { .. }))
-        .collect();
+    let lost = c.disconnects();
     assert!(lost.is_empty(), "{lost:?}");
 }
 
@@ -123,12 +120,8 @@ async fn a_blocked_websocket_leaves_the_session_on_polling() {
     let proxy = Proxy::start(server.port).await;
     proxy.refuse_websockets();
     let mut c = Client::connect(Options::new(proxy.url()));
-    c.expect("upgrade failure", STEP, |e| {
-        matches!(e, Event::UpgradeFailed(_)).then_some(())
-    })
-    .await;
-    c.seen_or_expect("Connected /", |e| matches!(e, Event::Connected { .. }))
-        .await;
+    c.upgrade_failed().await;
+    c.seen_connected("/").await;
     c.echo_round_trip("/", hello()).await;
     assert_eq!(c.whoami("/").await["transport"], "polling");
     assert_eq!(c.transports(), [Polling]);

@@ -1,12 +1,17 @@
-//! A loopback TCP relay between a client and Natter that can go silent on demand (copied from
-//! natter-client's reference suite). socketioxide offers no way to stop pinging, and a network
-//! that swallows everything, closes included, is what ping-timeout detection is for. The
-//! one-way freeze loses the server's replies only, so an emit is stored but its ack never
-//! arrives: the case a resend must not turn into a second copy.
+//! A loopback TCP relay between a client and a server that can go silent on demand. Neither
+//! socket.io nor socketioxide offers a way to stop pinging, and a network that swallows
+//! everything, closes included, is what ping-timeout detection is for. The one-way freeze loses
+//! the server's replies only, so an emit is stored but its ack never arrives: the case a resend
+//! must not turn into a second copy.
 
-use std::sync::{
-    Arc, Mutex,
-    atomic::{AtomicBool, Ordering},
+use crate::events::Client;
+use natter_client::{CloseReason, DisconnectReason, Event};
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -16,6 +21,7 @@ use tokio::{
     },
     sync::watch,
     task::JoinHandle,
+    time::Instant,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +97,26 @@ impl Proxy {
             }
             !frozen
         });
+    }
+
+    /// The network swallows everything: `c`, on a session through this proxy, must notice by
+    /// itself (a ping timeout) within `detected_within` of the freeze. Several heartbeats pass
+    /// first while all is well; the frozen connections are cut at the end.
+    pub async fn freeze_until_ping_timeout(&self, c: &mut Client, detected_within: Duration) {
+        c.refute("a disconnect", Duration::from_millis(1000), |e| {
+            matches!(e, Event::Disconnected { .. })
+        })
+        .await;
+        let frozen_at = Instant::now();
+        self.freeze();
+        let reason = c.disconnect_reason().await;
+        let detected = frozen_at.elapsed();
+        assert_eq!(reason, DisconnectReason::Engine(CloseReason::PingTimeout));
+        assert!(
+            detected <= detected_within,
+            "ping timeout noticed after {detected:?}"
+        );
+        self.cut_frozen();
     }
 
     /// Drop new connections whose request is a WebSocket upgrade, like a proxy that does not
