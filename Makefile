@@ -26,6 +26,7 @@ setup-test:
 
 build:
 	cargo leptos build --release
+	node scripts/precompress.mjs $(LEPTOS_SITE_ROOT)/$(LEPTOS_SITE_PKG_DIR)
 
 lint:
 	cargo fmt --all --check

@@ -20,7 +20,7 @@ use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_ro
 use origin::OriginPolicy;
 use socketioxide::SocketIo;
 use tokio::{net::TcpListener, sync::oneshot};
-use tower_http::compression::CompressionLayer;
+use tower_http::{compression::CompressionLayer, services::ServeDir};
 use tracing_subscriber::EnvFilter;
 
 pub use config::{Config, DatabaseUrl, Transports};
@@ -114,7 +114,18 @@ pub fn router(
         let store = store.clone();
         move || provide_context(store.clone())
     };
+    // `make build` writes .br (quality 11) and .gz files beside the assets; serving those
+    // beats compressing a 750 KB wasm on every request, at a lower quality. Without them
+    // (tests, `cargo leptos watch`) the compression layer below does it on the fly.
+    let pkg_dir = format!(
+        "{}/{}",
+        leptos_options.site_root, leptos_options.site_pkg_dir
+    );
+    let assets = ServeDir::new(pkg_dir)
+        .precompressed_br()
+        .precompressed_gzip();
     let pages = Router::new()
+        .nest_service(&format!("/{}", leptos_options.site_pkg_dir), assets)
         .leptos_routes_with_context(&leptos_options, routes, context.clone(), {
             let options = leptos_options.clone();
             move || crate::app::shell(options.clone())
