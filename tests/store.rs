@@ -3,6 +3,8 @@
 //! skips.
 #![cfg(feature = "ssr")]
 
+#[path = "store/batch.rs"]
+mod batch;
 #[path = "store/cases.rs"]
 mod cases;
 #[path = "store/fixtures.rs"]
@@ -54,6 +56,22 @@ macro_rules! suite {
             async fn a_locked_database_means_not_stored() {
                 let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
                 cases::a_locked_database_means_not_stored(db).await;
+            }
+
+            #[tokio::test]
+            async fn a_batch_answers_like_inserts_in_order() {
+                batch::a_batch_answers_like_inserts_in_order(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn racing_batches_store_each_id_once() {
+                batch::racing_batches_store_each_id_once(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn a_locked_database_refuses_the_whole_batch() {
+                let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
+                batch::a_locked_database_refuses_the_whole_batch(db).await;
             }
         }
     };

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Request, State},
-    http::{HeaderMap, Uri, header},
+    extract::{OriginalUri, Request, State},
+    http::{HeaderMap, HeaderValue, Uri, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -83,19 +83,51 @@ fn is_same_origin(origin: &str, headers: &HeaderMap, uri: &Uri) -> bool {
 /// Axum middleware: 403 for Socket.IO requests from foreign origins, pass-through otherwise.
 pub async fn check_origin(
     State(policy): State<OriginPolicy>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let uri = request.uri();
-    if policy.guards(uri.path()) && !policy.permits(request.headers(), uri) {
-        tracing::warn!(
-            origin = ?request.headers().get(header::ORIGIN),
-            host = ?request.headers().get(header::HOST),
-            "refused cross-origin Socket.IO request"
-        );
-        return HttpError::ForbiddenOrigin.into_response();
+    if policy.guards(uri.path()) {
+        if !policy.permits(request.headers(), uri) {
+            tracing::warn!(
+                origin = ?request.headers().get(header::ORIGIN),
+                host = ?request.headers().get(header::HOST),
+                "refused cross-origin Socket.IO request"
+            );
+            return HttpError::ForbiddenOrigin.into_response();
+        }
+        own_request_head(&mut request);
     }
     next.run(request).await
+}
+
+/// Replaces the header values and URIs with copies of their own.
+///
+/// hyper parses them as zero-copy slices of the connection's read buffer (8–16 KB), and
+/// engineioxide keeps the handshake request's head for the session's whole life, so a few
+/// hundred bytes of headers would pin that buffer per connected client: measured 7.4 KB per
+/// idle connection (BENCHMARKS.md, "Where Natter's memory per connection goes").
+fn own_request_head(request: &mut Request) {
+    for value in request.headers_mut().values_mut() {
+        // `from_bytes` copies; the header was valid, so it stays valid.
+        if let Ok(copy) = HeaderValue::from_bytes(value.as_bytes()) {
+            *value = copy;
+        }
+    }
+    if let Some(uri) = owned(request.uri()) {
+        *request.uri_mut() = uri;
+    }
+    // axum's router stores the URI again, for nested routers.
+    if let Some(OriginalUri(original)) = request.extensions_mut().get_mut::<OriginalUri>()
+        && let Some(uri) = owned(original)
+    {
+        *original = uri;
+    }
+}
+
+/// `Uri::try_from(String)` takes the string's own allocation instead of slicing a buffer.
+fn owned(uri: &Uri) -> Option<Uri> {
+    Uri::try_from(uri.to_string()).ok()
 }
 
 #[cfg(test)]
@@ -163,6 +195,30 @@ mod tests {
             HeaderValue::from_static("http://evil.example"),
         );
         assert!(!policy().permits(&headers, &uri));
+    }
+
+    #[test]
+    fn owned_head_keeps_every_header_and_the_uri() {
+        let mut request = Request::builder()
+            .uri("/socket.io/?EIO=4&transport=polling&t=x%20y")
+            .header(header::HOST, "127.0.0.1:3000")
+            .header(header::COOKIE, "a=1")
+            .header(header::COOKIE, "b=2")
+            .extension(OriginalUri("/socket.io/?EIO=4".parse().unwrap()))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let before = request.headers().clone();
+        own_request_head(&mut request);
+        assert_eq!(request.headers(), &before);
+        // A copy, not the same bytes: the clone above still shares the originals.
+        let host = |headers: &HeaderMap| headers[header::HOST].as_bytes().as_ptr();
+        assert_ne!(host(request.headers()), host(&before));
+        assert_eq!(
+            request.uri().to_string(),
+            "/socket.io/?EIO=4&transport=polling&t=x%20y"
+        );
+        let original = request.extensions().get::<OriginalUri>().unwrap();
+        assert_eq!(original.0.to_string(), "/socket.io/?EIO=4");
     }
 
     #[test]

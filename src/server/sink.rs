@@ -7,9 +7,10 @@
 //! queue is taken there; the handler task later fills it (or drops it to skip), and the single
 //! writer task below processes the slots in queue order.
 //!
-//! The writer stores each message (the store numbers it), and only once it is committed
-//! broadcasts it to the room and acks it, so no client ever sees a message the store does not
-//! have. One writer per process also makes a node's commit order its arrival order.
+//! The writer stores the messages queued so far in one transaction (the store numbers them),
+//! and only once it is committed broadcasts each to its room and acks it, so no client ever
+//! sees a message the store does not have. One writer per process also makes a node's commit
+//! order its arrival order.
 
 use std::{convert::Infallible, sync::Arc};
 
@@ -23,10 +24,14 @@ use socketioxide::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{Inserted, SharedStore};
+use super::store::{Draft, Inserted, SharedStore};
 
 /// Slots waiting for the writer. Bounded so a flood costs a "server busy" ack, not memory.
 const QUEUE_CAPACITY: usize = 1024;
+
+/// Most messages per transaction: 256 rows of 5 parameters stay far below SQLite's and
+/// Postgres's parameter limits, and one batch's broadcasts stay short.
+const MAX_BATCH: usize = 256;
 
 /// Handle to the writer task, kept in socketioxide's state.
 #[derive(Debug, Clone)]
@@ -102,16 +107,37 @@ impl FromMessageParts<LocalAdapter> for Slot {
 }
 
 async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>, store: SharedStore) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(slot) = slots.recv().await {
-        let Ok(Post { message, ack, io }) = slot.await else {
-            continue;
-        };
-        let SendMessage {
-            room,
-            client_id,
-            body,
-        } = message;
-        let answer = match store.insert(&room, &client_id, &body).await {
+        batch.extend(slot.await.ok());
+        // Whatever queued up while the last batch was being written goes into one
+        // transaction: a busy room pays for one commit per batch, not per message, while a
+        // quiet one still writes each message at once.
+        while batch.len() < MAX_BATCH
+            && let Ok(slot) = slots.try_recv()
+        {
+            batch.extend(slot.await.ok());
+        }
+        if !batch.is_empty() {
+            write(&store, &mut batch).await;
+        }
+    }
+}
+
+/// Stores the batch, then broadcasts and acks each message in queue order.
+async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
+    let drafts: Vec<Draft<'_>> = batch
+        .iter()
+        .map(|post| Draft {
+            room: &post.message.room,
+            client_id: &post.message.client_id,
+            body: &post.message.body,
+        })
+        .collect();
+    let results = store.insert_batch(&drafts).await;
+    debug_assert_eq!(results.len(), batch.len(), "one result per draft");
+    for (Post { message, ack, io }, result) in batch.drain(..).zip(results) {
+        let answer = match result {
             Ok(Inserted { message, duplicate }) => {
                 if duplicate {
                     // Its first ack was lost; the room saw it then, or catches up by SYNC.
@@ -127,6 +153,7 @@ async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>, store: SharedSt
             }
             Err(error) => {
                 let code = error.code();
+                let room = &message.room;
                 if code.is_transient() {
                     tracing::warn!(%room, %error, "message not stored");
                 } else {

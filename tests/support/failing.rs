@@ -38,7 +38,7 @@ impl ChatStore for FailingStore {
     ) -> Result<Inserted, StoreError> {
         if self.failing.load(Ordering::SeqCst) {
             let busy = std::io::Error::other("database is locked (test)");
-            return Err(StoreError::NotStored(sqlx::Error::Io(busy)));
+            return Err(StoreError::not_stored(sqlx::Error::Io(busy)));
         }
         self.inner.insert(room, client_id, body).await
     }

@@ -1,20 +1,26 @@
 //! The rules every store follows, on top of the few statements a backend runs.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use async_trait::async_trait;
 use natter_contract::{ChatMessage, MAX_PAGE, Page};
 
-use super::{ChatStore, Inserted, StoreError};
+use super::{ChatStore, Draft, Inserted, StoreError};
 
 /// The SQL a backend runs; `seq`, `limit` and row ids are `i64` as the databases store them.
 /// Each method is one statement or one transaction.
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn find(&self, client_id: &str) -> Result<Option<ChatMessage>, sqlx::Error>;
-    /// In one transaction: bump the room's `last_seq` and insert the message under it. `None`
-    /// when the room does not exist.
-    async fn append(&self, new: NewMessage<'_>) -> Result<Option<ChatMessage>, sqlx::Error>;
+    /// The stored messages among `client_ids`, in no particular order.
+    async fn find(&self, client_ids: &[&str]) -> Result<Vec<ChatMessage>, sqlx::Error>;
+    /// In one transaction: bump each room's `last_seq` by its number of messages and insert
+    /// them under the new seqs, in slice order. `None` for a message whose room does not exist.
+    async fn append(&self, new: &[NewMessage<'_>])
+    -> Result<Vec<Option<ChatMessage>>, sqlx::Error>;
     async fn last_seq(&self, room: &str) -> Result<Option<i64>, sqlx::Error>;
     /// `after < seq <= upto`, ascending, at most `limit`.
     async fn ascending(
@@ -42,6 +48,100 @@ pub struct NewMessage<'a> {
     pub sent_at: i64,
 }
 
+/// Per-room bookkeeping for one [`Backend::append`]: how many messages each room gets, then
+/// which seqs.
+pub struct Rooms<'a> {
+    rooms: BTreeMap<&'a str, Numbering>,
+}
+
+struct Numbering {
+    count: i64,
+    /// The next seq to hand out; `None` until bumped, or for a room that does not exist.
+    next: Option<i64>,
+}
+
+impl<'a> Rooms<'a> {
+    pub fn count(new: &[NewMessage<'a>]) -> Self {
+        let mut rooms = BTreeMap::new();
+        for message in new {
+            let numbering = rooms.entry(message.room).or_insert(Numbering {
+                count: 0,
+                next: None,
+            });
+            numbering.count += 1;
+        }
+        Rooms { rooms }
+    }
+
+    /// Each room with its number of messages, in name order.
+    pub fn counts(&self) -> Vec<(&'a str, i64)> {
+        let counts = self.rooms.iter();
+        counts
+            .map(|(room, numbering)| (*room, numbering.count))
+            .collect()
+    }
+
+    /// Records the room's `last_seq` after its bump (`None`: no such room).
+    pub fn numbered_up_to(&mut self, room: &str, last: Option<i64>) {
+        if let Some(numbering) = self.rooms.get_mut(room) {
+            numbering.next = last.map(|last| last - numbering.count + 1);
+        }
+    }
+
+    /// Hands out the bumped seqs in slice order; `None` for messages to unknown rooms.
+    pub fn number<'n>(mut self, new: &'n [NewMessage<'a>]) -> Vec<Option<Numbered<'n, 'a>>> {
+        let mut numbered = Vec::with_capacity(new.len());
+        for message in new {
+            let next = self
+                .rooms
+                .get_mut(message.room)
+                .and_then(|n| n.next.as_mut());
+            numbered.push(next.map(|next| {
+                let seq = *next;
+                *next += 1;
+                Numbered { new: message, seq }
+            }));
+        }
+        numbered
+    }
+}
+
+/// A message with the seq it is inserted under.
+pub struct Numbered<'n, 'a> {
+    pub new: &'n NewMessage<'a>,
+    pub seq: i64,
+}
+
+/// The stored messages, given the `(id, room, seq)` rows the insert returned: databases do
+/// not promise to return them in `VALUES` order, hence the lookup by `(room, seq)`.
+pub fn with_ids(
+    numbered: Vec<Option<Numbered<'_, '_>>>,
+    ids: &[(i64, String, i64)],
+) -> Result<Vec<Option<ChatMessage>>, sqlx::Error> {
+    let ids: HashMap<(&str, i64), i64> = ids
+        .iter()
+        .map(|(id, room, seq)| ((room.as_str(), *seq), *id))
+        .collect();
+    let message = |Numbered { new, seq }: Numbered<'_, '_>| {
+        let Some(id) = ids.get(&(new.room, seq)) else {
+            let missing = format!("the insert returned no id for {}#{seq}", new.room);
+            return Err(sqlx::Error::Protocol(missing));
+        };
+        Ok(ChatMessage {
+            room: new.room.to_owned(),
+            seq: seq.unsigned_abs(),
+            id: *id,
+            client_id: new.client_id.to_owned(),
+            body: new.body.to_owned(),
+            sent_at: new.sent_at,
+        })
+    };
+    numbered
+        .into_iter()
+        .map(|numbered| numbered.map(message).transpose())
+        .collect()
+}
+
 #[async_trait]
 impl<B: Backend> ChatStore for B {
     async fn insert(
@@ -50,38 +150,49 @@ impl<B: Backend> ChatStore for B {
         client_id: &str,
         body: &str,
     ) -> Result<Inserted, StoreError> {
-        // Checking first keeps a resend from taking the room's write lock at all.
-        if let Some(message) = self.find(client_id).await.map_err(StoreError::NotStored)? {
-            return Ok(Inserted {
-                message,
-                duplicate: true,
-            });
-        }
-        let new = NewMessage {
+        let draft = Draft {
             room,
             client_id,
             body,
-            sent_at: now_millis(),
         };
-        match self.append(new).await {
-            Ok(Some(message)) => Ok(Inserted {
-                message,
-                duplicate: false,
-            }),
-            Ok(None) => Err(StoreError::UnknownRoom),
+        match self.insert_together(&[draft]).await {
+            Ok(mut inserted) => inserted.pop().unwrap_or(Err(StoreError::UnknownRoom)),
             // The same id sent twice at once: both passed the check, one lost the race and
             // rolled back (its seq bump with it), so the winner's row is the answer.
-            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
-                match self.find(client_id).await {
-                    Ok(Some(message)) => Ok(Inserted {
+            Err(error) if is_unique_violation(&error) => match self.find(&[client_id]).await {
+                Ok(found) => match found.into_iter().next() {
+                    Some(message) => Ok(Inserted {
                         message,
                         duplicate: true,
                     }),
-                    Ok(None) => Err(StoreError::NotStored(sqlx::Error::Database(error))),
-                    Err(error) => Err(StoreError::NotStored(error)),
+                    None => Err(StoreError::not_stored(error)),
+                },
+                Err(error) => Err(StoreError::not_stored(error)),
+            },
+            Err(error) => Err(StoreError::not_stored(error)),
+        }
+    }
+
+    async fn insert_batch(&self, drafts: &[Draft<'_>]) -> Vec<Result<Inserted, StoreError>> {
+        match self.insert_together(drafts).await {
+            Ok(inserted) => inserted,
+            // Another writer stored one of these ids after the check, and the whole batch
+            // rolled back: one by one, the raced message turns into a duplicate and the others
+            // still go in. Only this error is per message; the rest (locked, disk full) would
+            // fail each message again, after the same wait.
+            Err(error) if is_unique_violation(&error) => {
+                let mut results = Vec::with_capacity(drafts.len());
+                for draft in drafts {
+                    let result = self.insert(draft.room, draft.client_id, draft.body);
+                    results.push(result.await);
                 }
+                results
             }
-            Err(error) => Err(StoreError::NotStored(error)),
+            Err(error) => {
+                let error = Arc::new(error);
+                let not_stored = || Err(StoreError::NotStored(Arc::clone(&error)));
+                drafts.iter().map(|_| not_stored()).collect()
+            }
         }
     }
 
@@ -133,6 +244,13 @@ impl<B: Backend> ChatStore for B {
 /// Shared by the blanket impl only; a private extension keeps them off [`ChatStore`].
 #[async_trait]
 trait Reads {
+    /// Dedupes `drafts` against the store and against each other, then appends the rest in
+    /// one transaction. An `Err` means nothing was written.
+    async fn insert_together(
+        &self,
+        drafts: &[Draft<'_>],
+    ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error>;
+
     async fn known_last_seq(&self, room: &str) -> Result<i64, StoreError>;
     /// The page of the newest `limit` before `before`, stamped with the `latest` the caller
     /// read (read once, so the page cannot claim a newer seq than it has checked against).
@@ -147,6 +265,64 @@ trait Reads {
 
 #[async_trait]
 impl<B: Backend> Reads for B {
+    async fn insert_together(
+        &self,
+        drafts: &[Draft<'_>],
+    ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
+        // Checking first keeps a resend from taking the room's write lock at all.
+        let ids: Vec<&str> = drafts.iter().map(|draft| draft.client_id).collect();
+        let stored = self.find(&ids).await?;
+        let sent_at = now_millis();
+        let mut fresh = Vec::with_capacity(drafts.len());
+        // Per draft: where its answer comes from.
+        let mut plan = Vec::with_capacity(drafts.len());
+        for (index, draft) in drafts.iter().enumerate() {
+            let id = draft.client_id;
+            plan.push(
+                if let Some(found) = stored.iter().find(|m| m.client_id == id) {
+                    Plan::Stored(found)
+                } else if let Some(first) = drafts[..index].iter().position(|d| d.client_id == id) {
+                    // Resent while its first copy was still waiting in the same batch.
+                    Plan::SameAs(first)
+                } else {
+                    fresh.push(NewMessage {
+                        room: draft.room,
+                        client_id: id,
+                        body: draft.body,
+                        sent_at,
+                    });
+                    Plan::Fresh(fresh.len() - 1)
+                },
+            );
+        }
+        let appended = self.append(&fresh).await?;
+        let mut results: Vec<Result<Inserted, StoreError>> = Vec::with_capacity(drafts.len());
+        for step in plan {
+            let result = match step {
+                Plan::Stored(message) => Ok(Inserted {
+                    message: message.clone(),
+                    duplicate: true,
+                }),
+                Plan::Fresh(index) => match &appended[index] {
+                    Some(message) => Ok(Inserted {
+                        message: message.clone(),
+                        duplicate: false,
+                    }),
+                    None => Err(StoreError::UnknownRoom),
+                },
+                Plan::SameAs(first) => match &results[first] {
+                    Ok(first) => Ok(Inserted {
+                        message: first.message.clone(),
+                        duplicate: true,
+                    }),
+                    Err(_) => Err(StoreError::UnknownRoom),
+                },
+            };
+            results.push(result);
+        }
+        Ok(results)
+    }
+
     async fn known_last_seq(&self, room: &str) -> Result<i64, StoreError> {
         self.last_seq(room)
             .await
@@ -169,6 +345,17 @@ impl<B: Backend> Reads for B {
         messages.reverse();
         Ok(page(room, messages, has_more, latest))
     }
+}
+
+/// How [`Reads::insert_together`] answers one draft.
+enum Plan<'a> {
+    Stored(&'a ChatMessage),
+    Fresh(usize),
+    SameAs(usize),
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(error) if error.is_unique_violation())
 }
 
 fn page_limit(limit: u32) -> Result<i64, StoreError> {

@@ -40,6 +40,17 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn insert(&self, room: &str, client_id: &str, body: &str)
     -> Result<Inserted, StoreError>;
 
+    /// Stores `drafts` as if [`ChatStore::insert`]ed one after another, in order, and returns
+    /// one result per draft in the same order. A store may commit them together (the SQL
+    /// stores do, in one transaction), which is what lets one writer keep up with a busy room.
+    async fn insert_batch(&self, drafts: &[Draft<'_>]) -> Vec<Result<Inserted, StoreError>> {
+        let mut results = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            results.push(self.insert(draft.room, draft.client_id, draft.body).await);
+        }
+        results
+    }
+
     /// Messages with `seq > after_seq`, oldest first, at most `limit` of them.
     async fn after(&self, room: &str, after_seq: u64, limit: u32) -> Result<Page, StoreError>;
 
@@ -54,6 +65,14 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Closes the connections; later calls fail.
     async fn close(&self);
+}
+
+/// A message to store, as [`ChatStore::insert_batch`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Draft<'a> {
+    pub room: &'a str,
+    pub client_id: &'a str,
+    pub body: &'a str,
 }
 
 /// The outcome of [`ChatStore::insert`].
@@ -71,13 +90,18 @@ pub enum StoreError {
     #[error("seq or page size out of range")]
     SeqOutOfRange,
     /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
+    /// Shared: one failed transaction answers every message of its batch.
     #[error("the message was not stored: {0}")]
-    NotStored(#[source] sqlx::Error),
+    NotStored(#[source] Arc<sqlx::Error>),
     #[error("the store could not be read: {0}")]
     Read(#[source] sqlx::Error),
 }
 
 impl StoreError {
+    pub fn not_stored(error: sqlx::Error) -> Self {
+        StoreError::NotStored(Arc::new(error))
+    }
+
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::UnknownRoom => ErrorCode::UnknownRoom,

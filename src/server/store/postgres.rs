@@ -29,4 +29,4 @@ impl PgStore {
     }
 }
 
-sql_backend!(PgStore);
+sql_backend!(PgStore, sqlx::Postgres);

@@ -5,60 +5,78 @@
 /// while sqlx's executor bounds, written generically, do not survive `async_trait`'s `Send`
 /// requirement.
 macro_rules! sql_backend {
-    ($store:ty) => {
+    ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::server::store::backend::Backend for $store {
             async fn find(
                 &self,
-                client_id: &str,
-            ) -> Result<Option<natter_contract::ChatMessage>, sqlx::Error> {
-                let row = sqlx::query_as::<_, $crate::server::store::backend::Row>(
+                client_ids: &[&str],
+            ) -> Result<Vec<natter_contract::ChatMessage>, sqlx::Error> {
+                if client_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(
                     "SELECT id, room, seq, client_id, body, sent_at FROM messages \
-                     WHERE client_id = $1",
-                )
-                .bind(client_id)
-                .fetch_optional(&self.pool)
-                .await?;
-                Ok(row.map(Into::into))
+                     WHERE client_id IN (",
+                );
+                let mut ids = query.separated(", ");
+                for id in client_ids {
+                    ids.push_bind(*id);
+                }
+                query.push(")");
+                let rows = query
+                    .build_query_as::<$crate::server::store::backend::Row>()
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn append(
                 &self,
-                new: $crate::server::store::backend::NewMessage<'_>,
-            ) -> Result<Option<natter_contract::ChatMessage>, sqlx::Error> {
+                new: &[$crate::server::store::backend::NewMessage<'_>],
+            ) -> Result<Vec<Option<natter_contract::ChatMessage>>, sqlx::Error> {
+                use $crate::server::store::backend::{Numbered, Rooms};
+                if new.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut rooms = Rooms::count(new);
                 let mut tx = self.pool.begin().await?;
-                // The bump comes first so the transaction's first statement takes the write
-                // lock (and waits for it), and the room row's lock orders concurrent inserts.
-                let seq: Option<i64> = sqlx::query_scalar(
-                    "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq",
-                )
-                .bind(new.room)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(seq) = seq else {
+                // The bumps come first so the transaction's first statement takes the write
+                // lock (and waits for it), and the room rows' locks order concurrent inserts;
+                // always in room-name order, so two nodes' batches cannot deadlock.
+                for (room, count) in rooms.counts() {
+                    let last: Option<i64> = sqlx::query_scalar(
+                        "UPDATE rooms SET last_seq = last_seq + $2 WHERE id = $1 \
+                         RETURNING last_seq",
+                    )
+                    .bind(room)
+                    .bind(count)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    rooms.numbered_up_to(room, last);
+                }
+                let numbered = rooms.number(new);
+                if numbered.iter().all(Option::is_none) {
                     tx.rollback().await?;
-                    return Ok(None);
-                };
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO messages (room, seq, client_id, body, sent_at) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                )
-                .bind(new.room)
-                .bind(seq)
-                .bind(new.client_id)
-                .bind(new.body)
-                .bind(new.sent_at)
-                .fetch_one(&mut *tx)
-                .await?;
+                    return Ok(vec![None; new.len()]);
+                }
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO messages (room, seq, client_id, body, sent_at) ",
+                );
+                insert.push_values(numbered.iter().flatten(), |mut row, numbered| {
+                    let Numbered { new, seq } = numbered;
+                    row.push_bind(new.room)
+                        .push_bind(*seq)
+                        .push_bind(new.client_id)
+                        .push_bind(new.body)
+                        .push_bind(new.sent_at);
+                });
+                insert.push(" RETURNING id, room, seq");
+                let ids: Vec<(i64, String, i64)> =
+                    insert.build_query_as().fetch_all(&mut *tx).await?;
+                let appended = $crate::server::store::backend::with_ids(numbered, &ids)?;
                 tx.commit().await?;
-                Ok(Some(natter_contract::ChatMessage {
-                    room: new.room.to_owned(),
-                    seq: seq.unsigned_abs(),
-                    id,
-                    client_id: new.client_id.to_owned(),
-                    body: new.body.to_owned(),
-                    sent_at: new.sent_at,
-                }))
+                Ok(appended)
             }
 
             async fn last_seq(&self, room: &str) -> Result<Option<i64>, sqlx::Error> {

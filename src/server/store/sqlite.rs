@@ -57,4 +57,4 @@ impl SqliteStore {
     }
 }
 
-sql_backend!(SqliteStore);
+sql_backend!(SqliteStore, sqlx::Sqlite);
