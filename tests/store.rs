@@ -69,6 +69,12 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn one_refused_message_does_not_sink_its_batch() {
+                let db = TestDb::$backend().await;
+                batch::one_refused_message_does_not_sink_its_batch(db).await;
+            }
+
+            #[tokio::test]
             async fn a_locked_database_refuses_the_whole_batch() {
                 let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
                 batch::a_locked_database_refuses_the_whole_batch(db).await;

@@ -127,3 +127,32 @@ pub async fn a_locked_database_refuses_the_whole_batch(db: TestDb) {
     let seqs: Vec<_> = stored.iter().map(|r| placed(r).1).collect();
     assert_eq!(seqs, [1, 2, 3]);
 }
+
+/// A message the database refuses on its own (Postgres stores no NUL in TEXT; the server's
+/// validation stops it earlier) fails alone: the rest of its batch is stored.
+pub async fn one_refused_message_does_not_sink_its_batch(db: TestDb) {
+    let store = &*db.store;
+    let ids: Vec<String> = (0..3).map(|_| client_id()).collect();
+    let bodies = ["before", "nul \0 inside", "after"];
+    let drafts: Vec<Draft<'_>> = ids
+        .iter()
+        .zip(bodies)
+        .map(|(id, body)| draft(ROOM, id, body))
+        .collect();
+    let results = store.insert_batch(&drafts).await;
+    let nul_stored = results[1].is_ok();
+    if !nul_stored {
+        assert!(
+            matches!(results[1], Err(StoreError::NotStored(_))),
+            "{results:?}"
+        );
+    }
+    let stored = store.after(ROOM, 0, MAX_PAGE).await.unwrap().messages;
+    let stored: Vec<_> = stored.iter().map(|m| m.body.as_str()).collect();
+    let expected: Vec<_> = bodies
+        .into_iter()
+        .filter(|body| nul_stored || !body.contains('\0'))
+        .collect();
+    assert_eq!(stored, expected);
+    assert_eq!(placed(&results[2]).1, expected.len() as u64);
+}

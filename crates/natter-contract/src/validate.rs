@@ -35,6 +35,10 @@ impl SendMessage {
             Err(ErrorCode::EmptyMessage)
         } else if self.body.chars().count() > MAX_MESSAGE_CHARS {
             Err(ErrorCode::MessageTooLong)
+        } else if self.body.contains('\0') {
+            // Valid JSON and UTF-8, but Postgres refuses NUL in TEXT: stopping it here keeps it
+            // from failing every message that shares its transaction, forever, as a retry.
+            Err(ErrorCode::InvalidPayload)
         } else {
             Ok(())
         }
@@ -98,6 +102,7 @@ mod tests {
         assert_eq!(send("").validate(), Err(ErrorCode::EmptyMessage));
         assert_eq!(send(" \t\n").validate(), Err(ErrorCode::EmptyMessage));
         assert_eq!(send("hi").validate(), Ok(()));
+        assert_eq!(send("a\0b").validate(), Err(ErrorCode::InvalidPayload));
         assert_eq!(send(&"é".repeat(MAX_MESSAGE_CHARS)).validate(), Ok(()));
         assert_eq!(
             send(&"é".repeat(MAX_MESSAGE_CHARS + 1)).validate(),

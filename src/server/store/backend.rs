@@ -1,7 +1,6 @@
 //! The rules every store follows, on top of the few statements a backend runs.
 
 use std::{
-    collections::{BTreeMap, HashMap},
     sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -48,100 +47,6 @@ pub struct NewMessage<'a> {
     pub sent_at: i64,
 }
 
-/// Per-room bookkeeping for one [`Backend::append`]: how many messages each room gets, then
-/// which seqs.
-pub struct Rooms<'a> {
-    rooms: BTreeMap<&'a str, Numbering>,
-}
-
-struct Numbering {
-    count: i64,
-    /// The next seq to hand out; `None` until bumped, or for a room that does not exist.
-    next: Option<i64>,
-}
-
-impl<'a> Rooms<'a> {
-    pub fn count(new: &[NewMessage<'a>]) -> Self {
-        let mut rooms = BTreeMap::new();
-        for message in new {
-            let numbering = rooms.entry(message.room).or_insert(Numbering {
-                count: 0,
-                next: None,
-            });
-            numbering.count += 1;
-        }
-        Rooms { rooms }
-    }
-
-    /// Each room with its number of messages, in name order.
-    pub fn counts(&self) -> Vec<(&'a str, i64)> {
-        let counts = self.rooms.iter();
-        counts
-            .map(|(room, numbering)| (*room, numbering.count))
-            .collect()
-    }
-
-    /// Records the room's `last_seq` after its bump (`None`: no such room).
-    pub fn numbered_up_to(&mut self, room: &str, last: Option<i64>) {
-        if let Some(numbering) = self.rooms.get_mut(room) {
-            numbering.next = last.map(|last| last - numbering.count + 1);
-        }
-    }
-
-    /// Hands out the bumped seqs in slice order; `None` for messages to unknown rooms.
-    pub fn number<'n>(mut self, new: &'n [NewMessage<'a>]) -> Vec<Option<Numbered<'n, 'a>>> {
-        let mut numbered = Vec::with_capacity(new.len());
-        for message in new {
-            let next = self
-                .rooms
-                .get_mut(message.room)
-                .and_then(|n| n.next.as_mut());
-            numbered.push(next.map(|next| {
-                let seq = *next;
-                *next += 1;
-                Numbered { new: message, seq }
-            }));
-        }
-        numbered
-    }
-}
-
-/// A message with the seq it is inserted under.
-pub struct Numbered<'n, 'a> {
-    pub new: &'n NewMessage<'a>,
-    pub seq: i64,
-}
-
-/// The stored messages, given the `(id, room, seq)` rows the insert returned: databases do
-/// not promise to return them in `VALUES` order, hence the lookup by `(room, seq)`.
-pub fn with_ids(
-    numbered: Vec<Option<Numbered<'_, '_>>>,
-    ids: &[(i64, String, i64)],
-) -> Result<Vec<Option<ChatMessage>>, sqlx::Error> {
-    let ids: HashMap<(&str, i64), i64> = ids
-        .iter()
-        .map(|(id, room, seq)| ((room.as_str(), *seq), *id))
-        .collect();
-    let message = |Numbered { new, seq }: Numbered<'_, '_>| {
-        let Some(id) = ids.get(&(new.room, seq)) else {
-            let missing = format!("the insert returned no id for {}#{seq}", new.room);
-            return Err(sqlx::Error::Protocol(missing));
-        };
-        Ok(ChatMessage {
-            room: new.room.to_owned(),
-            seq: seq.unsigned_abs(),
-            id: *id,
-            client_id: new.client_id.to_owned(),
-            body: new.body.to_owned(),
-            sent_at: new.sent_at,
-        })
-    };
-    numbered
-        .into_iter()
-        .map(|numbered| numbered.map(message).transpose())
-        .collect()
-}
-
 #[async_trait]
 impl<B: Backend> ChatStore for B {
     async fn insert(
@@ -176,15 +81,22 @@ impl<B: Backend> ChatStore for B {
     async fn insert_batch(&self, drafts: &[Draft<'_>]) -> Vec<Result<Inserted, StoreError>> {
         match self.insert_together(drafts).await {
             Ok(inserted) => inserted,
-            // Another writer stored one of these ids after the check, and the whole batch
-            // rolled back: one by one, the raced message turns into a duplicate and the others
-            // still go in. Only this error is per message; the rest (locked, disk full) would
-            // fail each message again, after the same wait.
-            Err(error) if is_unique_violation(&error) => {
-                let mut results = Vec::with_capacity(drafts.len());
+            // One message broke a constraint, typically another writer storing one of these
+            // ids after the check, and the whole batch rolled back: one by one, the raced
+            // message turns into a duplicate and the others still go in. Other errors
+            // (locked, disk full) would fail each message again after the same wait, so the
+            // first of those answers the rest of the batch.
+            Err(error) if is_per_message(&error) => {
+                let mut results: Vec<Result<Inserted, StoreError>> =
+                    Vec::with_capacity(drafts.len());
                 for draft in drafts {
-                    let result = self.insert(draft.room, draft.client_id, draft.body);
-                    results.push(result.await);
+                    let result = match results.last() {
+                        Some(Err(StoreError::NotStored(error))) if !is_per_message(error) => {
+                            Err(StoreError::NotStored(Arc::clone(error)))
+                        }
+                        _ => self.insert(draft.room, draft.client_id, draft.body).await,
+                    };
+                    results.push(result);
                 }
                 results
             }
@@ -356,6 +268,23 @@ enum Plan<'a> {
 
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(error) if error.is_unique_violation())
+}
+
+/// An error that one message of a batch can cause: a broken constraint, data the column
+/// refuses (Postgres class 22), or a deadlock with another node's batch over ids sent to two
+/// rooms at once (class 40, which Postgres resolves by aborting one side). Unlike a lock
+/// timeout or a lost connection, storing the messages one by one gets past it.
+fn is_per_message(error: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    let postgres_class = |class: &str| {
+        let postgres = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>();
+        postgres.is_some_and(|error| error.code().starts_with(class))
+    };
+    !matches!(error.kind(), sqlx::error::ErrorKind::Other)
+        || postgres_class("22")
+        || postgres_class("40")
 }
 
 fn page_limit(limit: u32) -> Result<i64, StoreError> {

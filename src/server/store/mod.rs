@@ -9,6 +9,7 @@
 //! range checks, page shapes) live once, in `backend`'s blanket [`ChatStore`] impl.
 
 mod backend;
+mod numbering;
 mod postgres;
 mod sql;
 mod sqlite;

@@ -35,7 +35,7 @@ macro_rules! sql_backend {
                 &self,
                 new: &[$crate::server::store::backend::NewMessage<'_>],
             ) -> Result<Vec<Option<natter_contract::ChatMessage>>, sqlx::Error> {
-                use $crate::server::store::backend::{Numbered, Rooms};
+                use $crate::server::store::numbering::{Numbered, Rooms, with_ids};
                 if new.is_empty() {
                     return Ok(Vec::new());
                 }
@@ -74,7 +74,7 @@ macro_rules! sql_backend {
                 insert.push(" RETURNING id, room, seq");
                 let ids: Vec<(i64, String, i64)> =
                     insert.build_query_as().fetch_all(&mut *tx).await?;
-                let appended = $crate::server::store::backend::with_ids(numbered, &ids)?;
+                let appended = with_ids(numbered, &ids)?;
                 tx.commit().await?;
                 Ok(appended)
             }

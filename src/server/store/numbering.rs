@@ -1,0 +1,159 @@
+//! Seq numbering for one group commit, kept apart from the SQL so it can be tested alone.
+
+use std::collections::{BTreeMap, HashMap};
+
+use natter_contract::ChatMessage;
+
+use super::backend::NewMessage;
+
+/// Per-room bookkeeping for one [`Backend::append`](super::backend::Backend::append): how many messages each room gets, then
+/// which seqs.
+pub struct Rooms<'a> {
+    rooms: BTreeMap<&'a str, Numbering>,
+}
+
+struct Numbering {
+    count: i64,
+    /// The next seq to hand out; `None` until bumped, or for a room that does not exist.
+    next: Option<i64>,
+}
+
+impl<'a> Rooms<'a> {
+    pub fn count(new: &[NewMessage<'a>]) -> Self {
+        let mut rooms = BTreeMap::new();
+        for message in new {
+            let numbering = rooms.entry(message.room).or_insert(Numbering {
+                count: 0,
+                next: None,
+            });
+            numbering.count += 1;
+        }
+        Rooms { rooms }
+    }
+
+    /// Each room with its number of messages, in name order.
+    pub fn counts(&self) -> Vec<(&'a str, i64)> {
+        let counts = self.rooms.iter();
+        counts
+            .map(|(room, numbering)| (*room, numbering.count))
+            .collect()
+    }
+
+    /// Records the room's `last_seq` after its bump (`None`: no such room).
+    pub fn numbered_up_to(&mut self, room: &str, last: Option<i64>) {
+        if let Some(numbering) = self.rooms.get_mut(room) {
+            numbering.next = last.map(|last| last - numbering.count + 1);
+        }
+    }
+
+    /// Hands out the bumped seqs in slice order; `None` for messages to unknown rooms.
+    pub fn number<'n>(mut self, new: &'n [NewMessage<'a>]) -> Vec<Option<Numbered<'n, 'a>>> {
+        let mut numbered = Vec::with_capacity(new.len());
+        for message in new {
+            let next = self
+                .rooms
+                .get_mut(message.room)
+                .and_then(|n| n.next.as_mut());
+            numbered.push(next.map(|next| {
+                let seq = *next;
+                *next += 1;
+                Numbered { new: message, seq }
+            }));
+        }
+        numbered
+    }
+}
+
+/// A message with the seq it is inserted under.
+pub struct Numbered<'n, 'a> {
+    pub new: &'n NewMessage<'a>,
+    pub seq: i64,
+}
+
+/// The stored messages, given the `(id, room, seq)` rows the insert returned: databases do
+/// not promise to return them in `VALUES` order, hence the lookup by `(room, seq)`.
+pub fn with_ids(
+    numbered: Vec<Option<Numbered<'_, '_>>>,
+    ids: &[(i64, String, i64)],
+) -> Result<Vec<Option<ChatMessage>>, sqlx::Error> {
+    let ids: HashMap<(&str, i64), i64> = ids
+        .iter()
+        .map(|(id, room, seq)| ((room.as_str(), *seq), *id))
+        .collect();
+    let message = |Numbered { new, seq }: Numbered<'_, '_>| {
+        let Some(id) = ids.get(&(new.room, seq)) else {
+            let missing = format!("the insert returned no id for {}#{seq}", new.room);
+            return Err(sqlx::Error::Protocol(missing));
+        };
+        Ok(ChatMessage {
+            room: new.room.to_owned(),
+            seq: seq.unsigned_abs(),
+            id: *id,
+            client_id: new.client_id.to_owned(),
+            body: new.body.to_owned(),
+            sent_at: new.sent_at,
+        })
+    };
+    numbered
+        .into_iter()
+        .map(|numbered| numbered.map(message).transpose())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new<'a>(room: &'a str, client_id: &'a str) -> NewMessage<'a> {
+        NewMessage {
+            room,
+            client_id,
+            body: "hi",
+            sent_at: 7,
+        }
+    }
+
+    #[test]
+    fn seqs_follow_slice_order_per_room() {
+        let batch = [new("b", "1"), new("a", "2"), new("b", "3"), new("x", "4")];
+        let mut rooms = Rooms::count(&batch);
+        // Name order, so every writer locks rooms in the same order.
+        assert_eq!(rooms.counts(), [("a", 1), ("b", 2), ("x", 1)]);
+        rooms.numbered_up_to("a", Some(10));
+        rooms.numbered_up_to("b", Some(5));
+        rooms.numbered_up_to("x", None);
+        let numbered = rooms.number(&batch);
+        let seqs: Vec<_> = numbered.iter().map(|n| n.as_ref().map(|n| n.seq)).collect();
+        assert_eq!(seqs, [Some(4), Some(10), Some(5), None]);
+
+        let ids = [
+            (3, "b".to_owned(), 5),
+            (1, "b".to_owned(), 4),
+            (2, "a".to_owned(), 10),
+        ];
+        let stored = with_ids(numbered, &ids).unwrap();
+        let placed: Vec<_> = stored
+            .iter()
+            .map(|m| m.as_ref().map(|m| (m.id, m.room.as_str(), m.seq)))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                Some((1, "b", 4)),
+                Some((2, "a", 10)),
+                Some((3, "b", 5)),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn a_row_without_its_id_fails_the_batch() {
+        let batch = [new("a", "1"), new("a", "2")];
+        let mut rooms = Rooms::count(&batch);
+        rooms.numbered_up_to("a", Some(2));
+        let numbered = rooms.number(&batch);
+        let error = with_ids(numbered, &[(9, "a".to_owned(), 1)]).unwrap_err();
+        assert!(error.to_string().contains("a#2"), "{error}");
+    }
+}
