@@ -94,8 +94,10 @@ struct RunArgs {
     page_script: PathBuf,
     #[arg(long, default_value = "bench/results")]
     out: PathBuf,
-    #[arg(long, default_value = "docs/bench/p99.svg")]
-    plot: PathBuf,
+    /// Where to draw the p99 plot [default: docs/bench/p99.svg for a full run of every
+    /// scenario, else beside the JSON, so a partial run cannot replace the README's plot].
+    #[arg(long)]
+    plot: Option<PathBuf>,
     /// Receivers in the max-fan-out ramp [default: 100]: few receivers show the ceiling of
     /// the server's message path rather than of its fan-out.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=5000))]
@@ -226,8 +228,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(&path, serde_json::to_string_pretty(&run)?)?;
     eprintln!("wrote {}", path.display());
     if !run.max.is_empty() || !run.fanout.is_empty() {
-        report::plot(&run, &args.plot)?;
-        eprintln!("drew {}", args.plot.display());
+        let plot = args.plot.clone().unwrap_or_else(|| {
+            if args.quick || !args.only.is_empty() {
+                path.with_extension("svg")
+            } else {
+                PathBuf::from("docs/bench/p99.svg")
+            }
+        });
+        report::plot(&run, &plot)?;
+        eprintln!("drew {}", plot.display());
     }
     print!("{}", report::markdown(&run));
     Ok(())
