@@ -153,9 +153,10 @@ impl<B: Backend> ChatStore for B {
     }
 }
 
-/// Shared by the blanket impl only; a private extension keeps them off [`ChatStore`].
+/// The steps the blanket impl is built from (the batch insert and the reads); a private
+/// extension keeps them off [`ChatStore`].
 #[async_trait]
-trait Reads {
+trait Steps {
     /// Dedupes `drafts` against the store and against each other, then appends the rest in
     /// one transaction. An `Err` means nothing was written.
     async fn insert_together(
@@ -176,7 +177,7 @@ trait Reads {
 }
 
 #[async_trait]
-impl<B: Backend> Reads for B {
+impl<B: Backend> Steps for B {
     async fn insert_together(
         &self,
         drafts: &[Draft<'_>],
@@ -259,7 +260,7 @@ impl<B: Backend> Reads for B {
     }
 }
 
-/// How [`Reads::insert_together`] answers one draft.
+/// How [`Steps::insert_together`] answers one draft.
 enum Plan<'a> {
     Stored(&'a ChatMessage),
     Fresh(usize),
