@@ -61,7 +61,11 @@ impl<B: Backend> ChatStore for B {
             body,
         };
         match self.insert_together(&[draft]).await {
-            Ok(mut inserted) => inserted.pop().unwrap_or(Err(StoreError::UnknownRoom)),
+            // One result per draft; the fallback is unreachable, and says so if ever reached.
+            Ok(mut inserted) => inserted.pop().unwrap_or_else(|| {
+                let missing = "the batch insert returned no result".to_owned();
+                Err(StoreError::not_stored(sqlx::Error::Protocol(missing)))
+            }),
             // The same id sent twice at once: both passed the check, one lost the race and
             // rolled back (its seq bump with it), so the winner's row is the answer.
             Err(error) if is_unique_violation(&error) => match self.find(&[client_id]).await {
