@@ -1,10 +1,56 @@
-//! Server functions: what the UI reads over HTTP (and, during SSR, directly) before a
-//! Socket.IO session exists. Live updates and catching up still go through SYNC.
+//! Server functions: what the UI reads and does over HTTP (and, during SSR, directly) before a
+//! Socket.IO session exists, and what plain HTML forms post to. Live updates and catching up
+//! still go through Socket.IO. Every function finds the user from the session cookie and
+//! checks what they may see, as the Socket.IO events do.
 
 use leptos::prelude::*;
-use natter_contract::Page;
+use natter_contract::{Joined, Me, Page};
+
+/// The session's user and their sidebar; `None` when not signed in.
+#[server(prefix = "/api", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
+    let store = ssr::store()?;
+    let Some(user) = ssr::user(&store).await? else {
+        return Ok(None);
+    };
+    let rooms = ssr::answer(crate::server::people::sidebar(store.as_ref(), &user.user).await)?;
+    Ok(Some(Me {
+        user: user.user,
+        has_password: user.password_hash.is_some(),
+        rooms,
+    }))
+}
+
+/// Joins with a new name (and optionally a password), or signs in to an existing name with
+/// its password; sets the session cookie.
+#[server(prefix = "/api", endpoint = "join")]
+pub async fn join(name: String, password: Option<String>) -> Result<Me, ServerFnError> {
+    let store = ssr::store()?;
+    let joined = crate::server::people::join(store.as_ref(), &name, password.as_deref()).await;
+    let (user, token) = ssr::answer(joined)?;
+    ssr::set_cookie(crate::server::auth::session_cookie(&token, ssr::secure()));
+    let rooms = ssr::answer(crate::server::people::sidebar(store.as_ref(), &user).await)?;
+    Ok(Me {
+        user,
+        has_password: password.is_some_and(|p| !p.is_empty()),
+        rooms,
+    })
+}
+
+/// Revokes this session (its sockets are disconnected) and clears the cookie.
+#[server(prefix = "/api", endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), ServerFnError> {
+    let store = ssr::store()?;
+    if let Some(secret) = ssr::token().await {
+        let io = ssr::io()?;
+        ssr::answer(crate::server::people::sign_out(store.as_ref(), &io, &secret).await)?;
+    }
+    ssr::set_cookie(crate::server::auth::cleared_cookie(ssr::secure()));
+    Ok(())
+}
 
 /// The newest `limit` (1..=`MAX_PAGE`) messages of `room`, oldest first: the first screen.
+/// `forbidden` for a room the user is not in, whether or not it exists.
 #[server(prefix = "/api", endpoint = "recent_messages")]
 pub async fn recent_messages(room: String, limit: u32) -> Result<Page, ServerFnError> {
     let request = natter_contract::SyncRequest {
@@ -13,41 +59,91 @@ pub async fn recent_messages(room: String, limit: u32) -> Result<Page, ServerFnE
         limit: Some(limit),
     };
     let limit = request.validate().map_err(ssr::refused)?;
-    let page = ssr::store()?.latest(&request.room, limit).await;
+    let store = ssr::store()?;
+    let user = ssr::signed_in(&store).await?;
+    ssr::answer(crate::server::people::authorize(store.as_ref(), &user, &request.room).await)?;
+    let page = store.latest(&request.room, limit).await;
     page.map_err(|error| ssr::refused(error.code()))
 }
 
-/// The newest `limit` messages of `room` before `before_seq`, oldest first: scrolling back.
-#[server(prefix = "/api", endpoint = "older_messages")]
-pub async fn older_messages(
-    room: String,
-    before_seq: u64,
-    limit: u32,
-) -> Result<Page, ServerFnError> {
-    let request = natter_contract::HistoryRequest {
-        room,
-        before_seq,
-        limit: Some(limit),
-    };
-    let limit = request.validate().map_err(ssr::refused)?;
-    let page = ssr::store()?
-        .before(&request.room, request.before_seq, limit)
-        .await;
-    page.map_err(|error| ssr::refused(error.code()))
+/// The DM with the user called `name` (created empty if need be): what `/dm/<name>` shows.
+#[server(prefix = "/api", endpoint = "open_dm")]
+pub async fn open_dm(name: String) -> Result<Joined, ServerFnError> {
+    let store = ssr::store()?;
+    let user = ssr::signed_in(&store).await?;
+    ssr::answer(crate::server::people::open_dm(store.as_ref(), &user, &name).await)
+}
+
+/// Joins a public room: the "Join" button, with or without JavaScript.
+#[server(prefix = "/api", endpoint = "join_room")]
+pub async fn join_room(room: String) -> Result<Joined, ServerFnError> {
+    let store = ssr::store()?;
+    let user = ssr::signed_in(&store).await?;
+    let io = ssr::io()?;
+    ssr::answer(crate::server::people::join_room(store.as_ref(), &io, &user, &room).await)
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use axum::http::{HeaderMap, HeaderValue, header};
     use leptos::prelude::*;
-    use natter_contract::ErrorCode;
+    use natter_contract::{ErrorCode, User};
+    use socketioxide::SocketIo;
 
-    use crate::server::store::SharedStore;
+    use crate::server::{
+        Config, auth,
+        store::{Account, SharedStore},
+    };
 
     /// Provided by `server::router` for every page and server function request.
     pub fn store() -> Result<SharedStore, ServerFnError> {
         use_context::<SharedStore>().ok_or_else(|| {
             ServerFnError::new("internal: the message store is not in the Leptos context")
         })
+    }
+
+    pub fn io() -> Result<SocketIo, ServerFnError> {
+        use_context::<SocketIo>()
+            .ok_or_else(|| ServerFnError::new("internal: Socket.IO is not in the Leptos context"))
+    }
+
+    /// Whether cookies get `Secure`: the configured public URL is https.
+    pub fn secure() -> bool {
+        use_context::<Config>().is_some_and(|config| config.is_https())
+    }
+
+    /// The session token from the request's cookie.
+    pub async fn token() -> Option<String> {
+        let headers: HeaderMap = leptos_axum::extract().await.ok()?;
+        auth::token_from_headers(&headers)
+    }
+
+    /// The account of a valid session, if the request has one.
+    pub async fn user(store: &SharedStore) -> Result<Option<Account>, ServerFnError> {
+        let Some(secret) = token().await else {
+            return Ok(None);
+        };
+        auth::authenticate(store.as_ref(), &secret)
+            .await
+            .map_err(|error| refused(error.code()))
+    }
+
+    /// The user, or `unauthorized`.
+    pub async fn signed_in(store: &SharedStore) -> Result<User, ServerFnError> {
+        match user(store).await? {
+            Some(account) => Ok(account.user),
+            None => Err(refused(ErrorCode::Unauthorized)),
+        }
+    }
+
+    pub fn set_cookie(cookie: HeaderValue) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(header::SET_COOKIE, cookie);
+        }
+    }
+
+    pub fn answer<T>(result: Result<T, ErrorCode>) -> Result<T, ServerFnError> {
+        result.map_err(refused)
     }
 
     /// `"<code>: <text>"`, e.g. `"unknown_room: There is no such room."`: the code for the UI

@@ -83,6 +83,20 @@ pub struct Config {
     /// Postgres to store messages in instead of SQLite, e.g. `postgres://user@host/natter`.
     #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
+
+    /// The address people reach Natter at, e.g. `https://chat.example.com`. With https, the
+    /// session cookie is `Secure`.
+    #[arg(long, value_name = "URL", env = "NATTER_PUBLIC_URL", value_parser = parse_origin)]
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Whether the site is served over https (behind a TLS-terminating proxy, say).
+    pub fn is_https(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"))
+    }
 }
 
 /// Default for `--data-dir`, relative to the working directory.
@@ -133,6 +147,7 @@ impl Default for Config {
             ping_timeout: DEFAULT_PING_TIMEOUT,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
+            public_url: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use axum::{
 /// A request the server refuses before it reaches Socket.IO or Leptos.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("cross-origin Socket.IO request refused")]
+    #[error("cross-origin request refused")]
     ForbiddenOrigin,
 }
 

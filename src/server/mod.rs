@@ -1,9 +1,12 @@
 //! The server: Leptos SSR pages and static files plus Socket.IO, on one axum router and port.
 
+pub mod auth;
 mod cache;
 mod config;
 mod error;
+mod events;
 mod origin;
+pub mod people;
 mod sink;
 mod socket;
 pub mod store;
@@ -108,11 +111,16 @@ pub fn router(
     store: store::SharedStore,
 ) -> (Router, SocketIo) {
     let routes = generate_route_list(crate::app::App);
-    // Server functions (registered by `leptos_routes` under /api) and SSR both find the store
-    // in the Leptos context.
+    let (socket_io_layer, io) = socket::layer(config, store.clone());
+    // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
+    // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
     let context = {
-        let store = store.clone();
-        move || provide_context(store.clone())
+        let (store, io, config) = (store.clone(), io.clone(), config.clone());
+        move || {
+            provide_context(store.clone());
+            provide_context(io.clone());
+            provide_context(config.clone());
+        }
     };
     // `make build` writes .br (quality 11) and .gz files beside the assets; serving those
     // beats compressing a 750 KB wasm on every request, at a lower quality. Without them
@@ -141,7 +149,6 @@ pub fn router(
         .layer(CompressionLayer::new().br(true).gzip(true))
         .layer(middleware::from_fn(cache::cache_control));
 
-    let (socket_io_layer, io) = socket::layer(config, store);
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
     let app = pages
         .layer(socket_io_layer)

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{OriginalUri, Request, State},
-    http::{HeaderMap, HeaderValue, Uri, header},
+    http::{HeaderMap, HeaderValue, Method, Uri, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -80,14 +80,31 @@ fn is_same_origin(origin: &str, headers: &HeaderMap, uri: &Uri) -> bool {
     })
 }
 
-/// Axum middleware: 403 for Socket.IO requests from foreign origins, pass-through otherwise.
+/// Whether a request may change state: anything but a read. Server functions and form posts
+/// are POSTs, and a cross-site form post carries the victim's `SameSite=Lax` cookie on a
+/// top-level navigation, so these get the same Origin check as Socket.IO (no CSRF).
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Axum middleware: 403 for Socket.IO requests and state-changing requests from foreign
+/// origins, pass-through otherwise.
 pub async fn check_origin(
     State(policy): State<OriginPolicy>,
     mut request: Request,
     next: Next,
 ) -> Response {
     let uri = request.uri();
-    if policy.guards(uri.path()) {
+    let socket_io = policy.guards(uri.path());
+    if !socket_io && changes_state(request.method()) && !policy.permits(request.headers(), uri) {
+        tracing::warn!(
+            origin = ?request.headers().get(header::ORIGIN),
+            path = uri.path(),
+            "refused cross-origin request"
+        );
+        return HttpError::ForbiddenOrigin.into_response();
+    }
+    if socket_io {
         if !policy.permits(request.headers(), uri) {
             tracing::warn!(
                 origin = ?request.headers().get(header::ORIGIN),

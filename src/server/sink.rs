@@ -14,7 +14,9 @@
 
 use std::{convert::Infallible, sync::Arc};
 
-use natter_contract::{ChatMessage, ErrorCode, SendAck, SendMessage, Sent, event};
+use natter_contract::{
+    ChatMessage, ErrorCode, SendAck, SendMessage, Sent, User, dm_members, event,
+};
 use socketioxide::{
     SocketIo,
     adapter::LocalAdapter,
@@ -42,6 +44,8 @@ pub struct MessageSink {
 /// A validated message on its way to the writer.
 pub struct Post {
     pub message: SendMessage,
+    /// The socket's user: the author.
+    pub author: User,
     /// Answered by the writer once the message has been stored and broadcast.
     pub ack: AckSender,
     pub io: SocketIo,
@@ -130,13 +134,20 @@ async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
         .iter()
         .map(|post| Draft {
             room: &post.message.room,
+            author: &post.author,
             client_id: &post.message.client_id,
             body: &post.message.body,
         })
         .collect();
     let results = store.insert_batch(&drafts).await;
     debug_assert_eq!(results.len(), batch.len(), "one result per draft");
-    for (Post { message, ack, io }, result) in batch.drain(..).zip(results) {
+    for (
+        Post {
+            message, ack, io, ..
+        },
+        result,
+    ) in batch.drain(..).zip(results)
+    {
         let answer = match result {
             Ok(Inserted { message, duplicate }) => {
                 if duplicate {
@@ -144,6 +155,14 @@ async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
                     tracing::debug!(seq = message.seq, "resent message acked again");
                 } else {
                     broadcast(&io, &message).await;
+                    if message.seq == 1 && dm_members(&message.room).is_some() {
+                        // A conversation's first message puts it in both sidebars; off the
+                        // writer's path, which waits for nothing but the store.
+                        let (store, io, room) = (store.clone(), io.clone(), message.room.clone());
+                        tokio::spawn(async move {
+                            super::people::announce_new_dm(store.as_ref(), &io, &room).await;
+                        });
+                    }
                 }
                 SendAck::Ok(Sent {
                     id: message.id,

@@ -1,25 +1,48 @@
 //! The Socket.IO side: engine limits and the event handlers of the "/" namespace.
 
-use std::convert::Infallible;
-
 use natter_contract::{
-    Ack, ErrorCode, HistoryRequest, Page, PageAck, SendAck, SendMessage, SyncRequest, event,
+    Ack, ErrorCode, HistoryRequest, Page, PageAck, SendAck, SendMessage, SyncRequest, User, event,
 };
 use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned, de::Error as _};
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder, TransportType,
-    extract::{AckSender, Event, SocketRef, State, TryData},
+    extract::{AckSender, Event, Extension, SocketRef, State, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     socket::DisconnectReason,
 };
 
 use super::{
-    SOCKET_IO_PATH,
+    SOCKET_IO_PATH, auth,
     config::{Config, Transports},
+    events,
+    people::{self, session_channel, user_channel},
     sink::{MessageSink, Post, Slot},
     store::SharedStore,
 };
+
+/// Who a socket belongs to, set by [`authenticate`] before any handler runs.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub user: User,
+}
+
+/// The CONNECT `auth` payload a non-browser client may send instead of the cookie.
+#[derive(Debug, Default, Deserialize)]
+struct ConnectAuth {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// Why a CONNECT was refused; the text is the CONNECT_ERROR's `message`.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectRefused {
+    /// No session, or one that expired or was revoked: the page shows the join form.
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("internal")]
+    Internal,
+}
 
 /// Packets queued per client before emits to it fail. socketioxide's 128 is easily filled by a
 /// polling client between two requests while a busy room chats; a full buffer makes the next
@@ -66,7 +89,7 @@ pub fn layer(config: &Config, store: SharedStore) -> (SocketIoLayer, SocketIo) {
         .with_state(MessageSink::start(store.clone()))
         .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
-    io.ns("/", on_connect.with(attach_handlers));
+    io.ns("/", on_connect.with(authenticate));
     (layer, io)
 }
 
@@ -81,17 +104,44 @@ fn with_transports(builder: SocketIoBuilder, transports: Transports) -> SocketIo
 /// Runs as connect middleware, which socketioxide awaits before it sends the CONNECT ack,
 /// whereas the connect handler is spawned after it: handlers attached there could miss an
 /// event a fast client sends as soon as it sees the ack.
-async fn attach_handlers(socket: SocketRef) -> Result<(), Infallible> {
+///
+/// The session comes from the cookie the browser sent with the handshake, or from the CONNECT
+/// `auth` payload (`{"token": …}`) of a client that holds no cookies.
+async fn authenticate(
+    socket: SocketRef,
+    TryData(auth): TryData<ConnectAuth>,
+    State(store): State<SharedStore>,
+) -> Result<(), ConnectRefused> {
+    let secret = auth
+        .ok()
+        .and_then(|auth| auth.token)
+        .or_else(|| auth::token_from_headers(&socket.req_parts().headers))
+        .ok_or(ConnectRefused::Unauthorized)?;
+    let account = match auth::authenticate(store.as_ref(), &secret).await {
+        Ok(Some(account)) => account,
+        Ok(None) => return Err(ConnectRefused::Unauthorized),
+        Err(error) => {
+            tracing::warn!(%error, "could not check a session");
+            return Err(ConnectRefused::Internal);
+        }
+    };
+    // The user's channel carries sidebar and marker updates to every tab; the session's is
+    // how signing out reaches this socket.
+    let session = session_channel(&auth::hash_token(&secret));
+    socket.join([user_channel(account.user.id), session]);
+    socket.extensions.insert(Authed { user: account.user });
     socket.on(event::CHAT_MESSAGE, on_chat_message);
     socket.on(event::SYNC, on_sync);
     socket.on(event::HISTORY, on_history);
+    events::attach(&socket);
     socket.on_fallback(on_unknown_event);
     socket.on_disconnect(on_disconnect);
     Ok(())
 }
 
-async fn on_connect(socket: SocketRef) {
-    tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "user connected");
+async fn on_connect(socket: SocketRef, Extension(authed): Extension<Authed>) {
+    let user = authed.user.id;
+    tracing::info!(sid = %socket.id, user, transport = ?socket.transport_type(), "user connected");
 }
 
 async fn on_disconnect(socket: SocketRef, reason: DisconnectReason) {
@@ -104,6 +154,8 @@ async fn on_chat_message(
     ack: AckSender,
     io: SocketIo,
     slot: Slot,
+    Extension(authed): Extension<Authed>,
+    State(store): State<SharedStore>,
 ) {
     let message = match payload {
         Ok(JsonObject(message)) => message,
@@ -115,9 +167,33 @@ async fn on_chat_message(
     if let Err(code) = message.validate() {
         return refuse(ack, code);
     }
-    if let Err((code, ack)) = slot.fill(Post { message, ack, io }) {
+    if let Err(code) = authorize(&socket, &store, &authed.user, &message.room).await {
+        return refuse(ack, code);
+    }
+    let post = Post {
+        message,
+        author: authed.user,
+        ack,
+        io,
+    };
+    if let Err((code, ack)) = slot.fill(post) {
         refuse(ack, code);
     }
+}
+
+/// [`people::authorize`], skipped for a room this socket has already been let into: the
+/// socket's channels are exactly the rooms it was authorized for (leaving a room takes the
+/// user's sockets out of it), and the writer waits for this check in arrival order.
+async fn authorize(
+    socket: &SocketRef,
+    store: &SharedStore,
+    user: &User,
+    room: &str,
+) -> Result<(), ErrorCode> {
+    if socket.rooms().iter().any(|joined| **joined == *room) {
+        return Ok(());
+    }
+    people::authorize(store.as_ref(), user, room).await
 }
 
 /// Subscribes the socket to the room's live messages and answers with those after `after_seq`.
@@ -126,9 +202,10 @@ async fn on_sync(
     TryData(payload): TryData<JsonObject<SyncRequest>>,
     ack: AckSender,
     State(store): State<SharedStore>,
+    Extension(authed): Extension<Authed>,
 ) {
     let page = match payload {
-        Ok(JsonObject(request)) => sync(&socket, request, &store).await,
+        Ok(JsonObject(request)) => sync(&socket, request, &store, &authed.user).await,
         Err(_) => Err(ErrorCode::InvalidPayload),
     };
     reply(ack, &PageAck::from(page));
@@ -138,8 +215,10 @@ async fn sync(
     socket: &SocketRef,
     request: SyncRequest,
     store: &SharedStore,
+    user: &User,
 ) -> Result<Page, ErrorCode> {
     let limit = request.validate()?;
+    authorize(socket, store, user, &request.room).await?;
     // Refused before joining, so a failed SYNC never subscribes.
     if request.after_seq > store.latest_seq(&request.room).await? {
         return Err(ErrorCode::SeqOutOfRange);
@@ -157,19 +236,27 @@ async fn sync(
 
 /// Older messages, for scrolling back; subscribes to nothing.
 async fn on_history(
+    socket: SocketRef,
     TryData(payload): TryData<JsonObject<HistoryRequest>>,
     ack: AckSender,
     State(store): State<SharedStore>,
+    Extension(authed): Extension<Authed>,
 ) {
     let page = match payload {
-        Ok(JsonObject(request)) => history(request, &store).await,
+        Ok(JsonObject(request)) => history(&socket, request, &store, &authed.user).await,
         Err(_) => Err(ErrorCode::InvalidPayload),
     };
     reply(ack, &PageAck::from(page));
 }
 
-async fn history(request: HistoryRequest, store: &SharedStore) -> Result<Page, ErrorCode> {
+async fn history(
+    socket: &SocketRef,
+    request: HistoryRequest,
+    store: &SharedStore,
+    user: &User,
+) -> Result<Page, ErrorCode> {
     let limit = request.validate()?;
+    authorize(socket, store, user, &request.room).await?;
     let page = store.before(&request.room, request.before_seq, limit).await;
     page.map_err(ErrorCode::from)
 }
@@ -182,11 +269,11 @@ async fn on_unknown_event(socket: SocketRef, Event(name): Event, ack: AckSender)
 }
 
 /// Sends the error ack; does nothing when the client did not ask for one.
-fn refuse(ack: AckSender, code: ErrorCode) {
+pub(super) fn refuse(ack: AckSender, code: ErrorCode) {
     reply(ack, &SendAck::Error(code.into()));
 }
 
-fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {
+pub(super) fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {
     if let Err(error) = ack.send(answer) {
         tracing::debug!(%error, "could not send an ack");
     }
@@ -195,7 +282,7 @@ fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {
 /// `T` from a JSON object only. serde's derived `Deserialize` also builds a struct from an
 /// array of its fields in order (`["hi"]` as a `SendMessage`), a second wire shape the
 /// contract does not define and clients must not come to rely on.
-struct JsonObject<T>(T);
+pub(super) struct JsonObject<T>(pub T);
 
 impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonObject<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

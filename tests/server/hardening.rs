@@ -96,7 +96,7 @@ async fn oversized_payloads_are_cut_off() {
     let largest = "é".repeat(natter_contract::MAX_MESSAGE_CHARS);
     assert!(bob.chat(1, &message(&largest)).await["ok"]["seq"].is_u64());
     let session = PollingSession::open(&server).await;
-    session.post("40").await;
+    session.post(&server.tester.connect_packet()).await;
     session
         .post(&format!(r#"42["chat message",{}]"#, message(&largest)))
         .await;

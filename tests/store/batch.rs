@@ -5,13 +5,17 @@ use std::time::Duration;
 use natter::server::store::{Draft, Inserted, SharedStore, StoreError};
 use natter_contract::{DEFAULT_ROOM, MAX_PAGE};
 
-use crate::{cases::client_id, fixtures::TestDb};
+use crate::{
+    cases::client_id,
+    fixtures::{InsertAs, TestDb},
+};
 
 const ROOM: &str = DEFAULT_ROOM;
 
 fn draft<'a>(room: &'a str, client_id: &'a str, body: &'a str) -> Draft<'a> {
     Draft {
         room,
+        author: crate::fixtures::ann(),
         client_id,
         body,
     }
@@ -28,7 +32,7 @@ pub async fn a_batch_answers_like_inserts_in_order(db: TestDb) {
     let store = &*db.store;
     db.create_room("second").await;
     let earlier = client_id();
-    store.insert(ROOM, &earlier, "earlier").await.unwrap();
+    store.insert_as(ROOM, &earlier, "earlier").await.unwrap();
     let [a, b, c, d, x] = std::array::from_fn(|_| client_id());
     let batch = [
         draft(ROOM, &a, "a"),
@@ -63,7 +67,7 @@ pub async fn a_batch_answers_like_inserts_in_order(db: TestDb) {
     // Ids grow with seq, as they would one insert at a time.
     assert!(general.messages.windows(2).all(|w| w[0].id < w[1].id));
     // Nothing was used up by the refused or resent drafts.
-    assert_eq!(store.insert(ROOM, &x, "x").await.unwrap().message.seq, 4);
+    assert_eq!(store.insert_as(ROOM, &x, "x").await.unwrap().message.seq, 4);
     assert!(store.insert_batch(&[]).await.is_empty());
 }
 

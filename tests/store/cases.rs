@@ -5,7 +5,7 @@ use std::{collections::BTreeSet, time::Duration};
 use natter::server::store::{ChatStore, SharedStore, StoreError};
 use natter_contract::{ChatMessage, DEFAULT_ROOM, MAX_PAGE};
 
-use crate::fixtures::TestDb;
+use crate::fixtures::{InsertAs, TestDb};
 
 const ROOM: &str = DEFAULT_ROOM;
 
@@ -14,7 +14,7 @@ pub fn client_id() -> String {
 }
 
 async fn post(store: &dyn ChatStore, room: &str, body: &str) -> ChatMessage {
-    let inserted = store.insert(room, &client_id(), body).await.unwrap();
+    let inserted = store.insert_as(room, &client_id(), body).await.unwrap();
     assert!(!inserted.duplicate);
     inserted.message
 }
@@ -81,14 +81,14 @@ pub async fn concurrent_inserts_get_gapless_seqs(db: TestDb) {
 pub async fn resend_returns_the_original(db: TestDb) {
     let store = &*db.store;
     let id = client_id();
-    let first = store.insert(ROOM, &id, "hello").await.unwrap();
+    let first = store.insert_as(ROOM, &id, "hello").await.unwrap();
     assert!(!first.duplicate);
     assert_eq!(
         (first.message.seq, first.message.body.as_str()),
         (1, "hello")
     );
     for body in ["hello", "edited on the way"] {
-        let again = store.insert(ROOM, &id, body).await.unwrap();
+        let again = store.insert_as(ROOM, &id, body).await.unwrap();
         assert!(again.duplicate);
         assert_eq!(again.message, first.message, "the original, untouched");
     }
@@ -99,7 +99,7 @@ pub async fn resend_returns_the_original(db: TestDb) {
     let racer = client_id();
     let copies = (0..8).map(|_| {
         let (store, racer) = (db.store.clone(), racer.clone());
-        tokio::spawn(async move { store.insert(ROOM, &racer, "raced").await.unwrap() })
+        tokio::spawn(async move { store.insert_as(ROOM, &racer, "raced").await.unwrap() })
     });
     let mut results = Vec::new();
     for copy in copies {
@@ -163,7 +163,7 @@ pub async fn pages_have_no_holes_or_duplicates(db: TestDb) {
 pub async fn unknown_rooms_are_refused(db: TestDb) {
     let store = &*db.store;
     let id = client_id();
-    let refused = store.insert("nowhere", &id, "hi").await;
+    let refused = store.insert_as("nowhere", &id, "hi").await;
     assert!(
         matches!(refused, Err(StoreError::UnknownRoom)),
         "{refused:?}"
@@ -185,7 +185,7 @@ pub async fn unknown_rooms_are_refused(db: TestDb) {
         Err(StoreError::UnknownRoom)
     ));
     // The refused id was not used up.
-    let stored = store.insert(ROOM, &id, "hi").await.unwrap();
+    let stored = store.insert_as(ROOM, &id, "hi").await.unwrap();
     assert_eq!((stored.duplicate, stored.message.seq), (false, 1));
     assert_eq!(db.count_messages().await, 1);
 }
@@ -244,7 +244,10 @@ pub async fn a_restart_keeps_messages_and_seq(mut db: TestDb) {
     let store = &*db.store;
     assert_eq!(store.after(ROOM, 0, 10).await.unwrap().messages, before);
     assert_eq!(store.latest_seq(ROOM).await.unwrap(), 3);
-    let resent = store.insert(ROOM, &before[1].client_id, "2").await.unwrap();
+    let resent = store
+        .insert_as(ROOM, &before[1].client_id, "2")
+        .await
+        .unwrap();
     assert!(resent.duplicate);
     assert_eq!(resent.message, before[1]);
     assert_eq!(post(store, ROOM, "4").await.seq, 4);
@@ -258,7 +261,7 @@ pub async fn a_locked_database_means_not_stored(db: TestDb) {
     let lock = db.lock_writes().await;
     let id = client_id();
     let started = std::time::Instant::now();
-    let refused = store.insert(ROOM, &id, "blocked").await;
+    let refused = store.insert_as(ROOM, &id, "blocked").await;
     assert!(
         matches!(refused, Err(StoreError::NotStored(_))),
         "{refused:?}"
@@ -276,7 +279,7 @@ pub async fn a_locked_database_means_not_stored(db: TestDb) {
 
     assert_eq!(db.count_messages().await, 1);
     assert_eq!(store.latest_seq(ROOM).await.unwrap(), 1);
-    let retried = store.insert(ROOM, &id, "blocked").await.unwrap();
+    let retried = store.insert_as(ROOM, &id, "blocked").await.unwrap();
     assert_eq!((retried.duplicate, retried.message.seq), (false, 2));
     assert_eq!(
         seqs(&store.after(ROOM, 0, 10).await.unwrap().messages),

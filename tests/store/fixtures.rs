@@ -2,7 +2,10 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use natter::server::store::{PgStore, SharedStore, SqliteStore, WRITE_TIMEOUT};
+use natter::server::store::{
+    ChatStore, Draft, Inserted, PgStore, SharedStore, SqliteStore, StoreError, WRITE_TIMEOUT,
+};
+use natter_contract::User;
 use sqlx::{
     ConnectOptions, Connection, Executor, PgConnection, SqliteConnection,
     postgres::PgConnectOptions, sqlite::SqliteConnectOptions,
@@ -136,8 +139,58 @@ impl TestDb {
     }
 }
 
+/// The author of the suite's messages: the first user of every test database.
+pub fn ann() -> &'static User {
+    static ANN: std::sync::LazyLock<User> = std::sync::LazyLock::new(|| User {
+        id: 2,
+        name: "ann".into(),
+    });
+    &ANN
+}
+
+/// `ChatStore::insert` as [`ann`].
+#[async_trait::async_trait]
+pub trait InsertAs {
+    async fn insert_as(
+        &self,
+        room: &str,
+        client_id: &str,
+        body: &str,
+    ) -> Result<Inserted, StoreError>;
+}
+
+#[async_trait::async_trait]
+impl<S: ChatStore + ?Sized> InsertAs for S {
+    async fn insert_as(
+        &self,
+        room: &str,
+        client_id: &str,
+        body: &str,
+    ) -> Result<Inserted, StoreError> {
+        let draft = Draft {
+            room,
+            author: ann(),
+            client_id,
+            body,
+        };
+        self.insert(&draft).await
+    }
+}
+
 impl Backend {
     async fn open(&self, lock_wait: Duration) -> SharedStore {
+        let store = self.open_store(lock_wait).await;
+        // After the migration's `anonymous` (id 1); a reopened database has her already.
+        let name = natter_contract::user_name("ann").unwrap();
+        match store.create_user(&name, None).await {
+            Ok(user) => assert_eq!(&user, ann()),
+            Err(StoreError::NameTaken) => {}
+            Err(error) => panic!("cannot create ann: {error}"),
+        }
+        store
+    }
+
+    async fn open_store(&self, lock_wait: Duration) -> SharedStore {
         match self {
             Backend::Sqlite { path, .. } => Arc::new(
                 SqliteStore::open_with_busy_timeout(path, lock_wait)

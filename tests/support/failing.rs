@@ -6,8 +6,10 @@ use std::sync::{
 };
 
 use async_trait::async_trait;
-use natter::server::store::{ChatStore, Inserted, SharedStore, StoreError};
-use natter_contract::Page;
+use natter::server::store::{
+    Account, ChatStore, Directory, Draft, Inserted, SharedStore, StoreError,
+};
+use natter_contract::{Joined, Page, RoomInfo, User, UserName};
 
 pub struct FailingStore {
     inner: SharedStore,
@@ -30,17 +32,12 @@ impl FailingStore {
 
 #[async_trait]
 impl ChatStore for FailingStore {
-    async fn insert(
-        &self,
-        room: &str,
-        client_id: &str,
-        body: &str,
-    ) -> Result<Inserted, StoreError> {
+    async fn insert(&self, draft: &Draft<'_>) -> Result<Inserted, StoreError> {
         if self.failing.load(Ordering::SeqCst) {
             let busy = std::io::Error::other("database is locked (test)");
             return Err(StoreError::not_stored(sqlx::Error::Io(busy)));
         }
-        self.inner.insert(room, client_id, body).await
+        self.inner.insert(draft).await
     }
 
     async fn after(&self, room: &str, after_seq: u64, limit: u32) -> Result<Page, StoreError> {
@@ -61,5 +58,54 @@ impl ChatStore for FailingStore {
 
     async fn close(&self) {
         self.inner.close().await;
+    }
+}
+
+/// People and rooms pass straight through: only message writes fail.
+#[async_trait]
+impl Directory for FailingStore {
+    async fn create_user(&self, name: &UserName, hash: Option<&str>) -> Result<User, StoreError> {
+        self.inner.create_user(name, hash).await
+    }
+    async fn find_user(&self, key: &str) -> Result<Option<Account>, StoreError> {
+        self.inner.find_user(key).await
+    }
+    async fn create_session(&self, hash: &str, user: i64, until: i64) -> Result<(), StoreError> {
+        self.inner.create_session(hash, user, until).await
+    }
+    async fn touch_session(
+        &self,
+        hash: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Account>, StoreError> {
+        self.inner.touch_session(hash, now, until).await
+    }
+    async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
+        self.inner.delete_session(hash).await
+    }
+    async fn public_rooms(&self) -> Result<Vec<RoomInfo>, StoreError> {
+        self.inner.public_rooms().await
+    }
+    async fn create_room(&self, room: &str, topic: &str, creator: i64) -> Result<(), StoreError> {
+        self.inner.create_room(room, topic, creator).await
+    }
+    async fn join_room(&self, room: &str, user: i64) -> Result<(), StoreError> {
+        self.inner.join_room(room, user).await
+    }
+    async fn leave_room(&self, room: &str, user: i64) -> Result<bool, StoreError> {
+        self.inner.leave_room(room, user).await
+    }
+    async fn ensure_dm(&self, room: &str, a: i64, b: i64) -> Result<(), StoreError> {
+        self.inner.ensure_dm(room, a, b).await
+    }
+    async fn is_member(&self, room: &str, user: i64) -> Result<bool, StoreError> {
+        self.inner.is_member(room, user).await
+    }
+    async fn joined(&self, user: i64, room: Option<&str>) -> Result<Vec<Joined>, StoreError> {
+        self.inner.joined(user, room).await
+    }
+    async fn mark_read(&self, room: &str, user: i64, seq: u64) -> Result<Option<u64>, StoreError> {
+        self.inner.mark_read(room, user, seq).await
     }
 }

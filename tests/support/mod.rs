@@ -36,7 +36,25 @@ pub struct Server {
     pub io: SocketIo,
     /// The store behind the server, to check what was (not) written.
     pub store: SharedStore,
+    /// A user every server starts with, whose session [`WsClient::join`] and
+    /// [`PollingSession::join`] use.
+    pub tester: TestUser,
     _data: Option<TempDir>,
+}
+
+/// A user with a session.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user: natter_contract::User,
+    /// The session token, as a cookie or the CONNECT `auth` payload carries it.
+    pub token: String,
+}
+
+impl TestUser {
+    /// The CONNECT packet for "/" with this session.
+    pub fn connect_packet(&self) -> String {
+        format!("40{}", json!({ "token": self.token }))
+    }
 }
 
 impl Server {
@@ -52,6 +70,21 @@ impl Server {
     /// The `Origin` a browser sends for a page loaded from this server.
     pub fn own_origin(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// A new user (in #general, as every new user is) with a session.
+    pub async fn user(&self, name: &str) -> TestUser {
+        new_user(&self.store, name).await
+    }
+}
+
+pub async fn new_user(store: &SharedStore, name: &str) -> TestUser {
+    let (user, token) = natter::server::people::join(store.as_ref(), name, None)
+        .await
+        .unwrap_or_else(|code| panic!("cannot create {name}: {code:?}"));
+    TestUser {
+        user,
+        token: token.secret,
     }
 }
 
@@ -94,10 +127,12 @@ pub async fn start_with_store(config: Config, store: SharedStore) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, app).into_future());
+    let tester = new_user(&store, "tester").await;
     Server {
         addr,
         io,
         store,
+        tester,
         _data: None,
     }
 }

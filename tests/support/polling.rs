@@ -68,15 +68,24 @@ impl PollingSession {
         Some(packets.into_iter().filter(|p| p != "2").collect())
     }
 
-    /// Opens a session and connects to "/".
+    /// Opens a session and connects to "/" as the server's tester.
     pub async fn join(server: &Server) -> PollingSession {
         let session = PollingSession::open(server).await;
-        session.post("40").await;
-        let connected = session.get().await;
-        assert!(
-            connected.iter().any(|p| p.starts_with("40{\"sid\":")),
-            "{connected:?}"
-        );
+        session.post(&server.tester.connect_packet()).await;
+        // The CONNECT ack waits for the session check; a ping may come back first.
+        within("a polling CONNECT ack", async {
+            loop {
+                let connected = session.get().await;
+                if connected.iter().any(|p| p.starts_with("40{\"sid\":")) {
+                    return;
+                }
+                assert!(
+                    connected.iter().all(|p| p == "3" || p.is_empty()),
+                    "{connected:?}"
+                );
+            }
+        })
+        .await;
         session
     }
 

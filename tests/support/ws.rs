@@ -79,10 +79,15 @@ impl WsClient {
         Ok((client, serde_json::from_str(open).unwrap()))
     }
 
-    /// Opens a session and connects to the "/" namespace.
+    /// Opens a session and connects to the "/" namespace as the server's tester.
     pub async fn join(server: &Server) -> WsClient {
+        WsClient::join_as(server, &server.tester).await
+    }
+
+    /// Opens a session and connects to the "/" namespace as `user`.
+    pub async fn join_as(server: &Server, user: &super::TestUser) -> WsClient {
         let (mut client, _) = WsClient::open(server, None, true).await.unwrap();
-        client.send("40");
+        client.send(&user.connect_packet());
         let connected = client.recv().await;
         assert!(
             connected.starts_with("40{\"sid\":"),

@@ -16,6 +16,23 @@ pub enum ErrorCode {
     /// client must keep it and retry.
     NotStored,
     Internal,
+    /// A user name outside the rules of [`crate::user_name`].
+    InvalidName,
+    /// A new public room name outside the rules of [`crate::new_room_name`].
+    InvalidRoomName,
+    TopicTooLong,
+    InvalidPassword,
+    /// No valid session: sign in (or join) first.
+    Unauthorized,
+    /// Not yours to read or write. Says nothing about whether the thing exists.
+    Forbidden,
+    /// The name, or one that looks the same, belongs to someone else.
+    NameTaken,
+    /// Sign-in with a name and password that do not match.
+    BadCredentials,
+    RoomTaken,
+    /// A DM with a user who does not exist.
+    UnknownUser,
 }
 
 impl ErrorCode {
@@ -30,6 +47,16 @@ impl ErrorCode {
             ErrorCode::InvalidId => "The message id is malformed.",
             ErrorCode::NotStored => "The server could not store the message; it will be retried.",
             ErrorCode::Internal => "The server failed to handle that request; try again.",
+            ErrorCode::InvalidName => "Names are 2–24 letters, digits, _ . or -.",
+            ErrorCode::InvalidRoomName => "Room names are 1–32 characters: a–z, 0–9 and -.",
+            ErrorCode::TopicTooLong => "Topics are at most 200 characters.",
+            ErrorCode::InvalidPassword => "Passwords are 8–128 characters.",
+            ErrorCode::Unauthorized => "You are not signed in.",
+            ErrorCode::Forbidden => "You cannot see or post there.",
+            ErrorCode::NameTaken => "That name, or one that looks like it, is taken.",
+            ErrorCode::BadCredentials => "That name and password do not match.",
+            ErrorCode::RoomTaken => "A room with that name already exists.",
+            ErrorCode::UnknownUser => "There is nobody by that name.",
         }
     }
 
@@ -61,6 +88,16 @@ impl From<ErrorCode> for AckError {
 pub enum Ack<T> {
     Ok(T),
     Error(AckError),
+}
+
+impl<T> Ack<T> {
+    /// The one place an ack becomes a `Result`.
+    pub fn into_result(self) -> Result<T, AckError> {
+        match self {
+            Ack::Ok(value) => Ok(value),
+            Ack::Error(error) => Err(error),
+        }
+    }
 }
 
 impl<T> From<Result<T, ErrorCode>> for Ack<T> {

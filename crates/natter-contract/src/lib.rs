@@ -11,11 +11,19 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod names;
+mod people;
 mod validate;
+
+pub use validate::room_name;
 
 use serde::{Deserialize, Serialize};
 
 pub use error::{Ack, AckError, ErrorCode};
+pub use names::*;
+pub use people::{
+    CreateRoom, Joined, Me, OpenDm, ReadMarker, RoomInfo, RoomKind, RoomRequest, User,
+};
 
 /// Event names, as they travel on the wire.
 pub mod event {
@@ -29,6 +37,60 @@ pub mod event {
     /// Client → server: fetch older messages ([`super::HistoryRequest`], acked with
     /// [`super::PageAck`]).
     pub const HISTORY: &str = "history";
+    /// Client → server: the public rooms ([`super::RoomInfo`]s, acked as `Ack<Vec<RoomInfo>>`).
+    pub const ROOMS: &str = "rooms";
+    /// Client → server: the user's rooms and DMs with unread counts (`Ack<Vec<Joined>>`).
+    pub const SIDEBAR: &str = "sidebar";
+    /// Client → server: [`super::CreateRoom`], acked with `Ack<Joined>`.
+    pub const CREATE_ROOM: &str = "create room";
+    /// Client → server: [`super::RoomRequest`], acked with `Ack<Joined>`.
+    pub const JOIN_ROOM: &str = "join room";
+    /// Client → server: [`super::RoomRequest`], acked with `Ack<()>`.
+    pub const LEAVE_ROOM: &str = "leave room";
+    /// Client → server: [`super::OpenDm`], acked with `Ack<Joined>` (the DM, perhaps empty).
+    pub const OPEN_DM: &str = "open dm";
+    /// Client → server and server → the user's tabs: [`super::ReadMarker`].
+    pub const READ: &str = "read";
+    /// Server → the user's tabs: a room joined or a DM begun ([`super::Joined`]).
+    pub const ROOM_ADDED: &str = "room added";
+    /// Server → the user's tabs: a room left ([`super::RoomRequest`]).
+    pub const ROOM_REMOVED: &str = "room removed";
+}
+
+/// What the server pushes, decoded in one place from an event's name and first argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerEvent {
+    Message(ChatMessage),
+    Read(ReadMarker),
+    RoomAdded(Joined),
+    RoomRemoved(RoomRequest),
+}
+
+impl ServerEvent {
+    /// `None` for an event this contract does not define, or a payload that does not match it:
+    /// such input is dropped, never acted on half-parsed.
+    pub fn decode(name: &str, payload: Option<serde_json::Value>) -> Option<ServerEvent> {
+        fn parse<T: serde::de::DeserializeOwned>(payload: Option<serde_json::Value>) -> Option<T> {
+            serde_json::from_value(payload?).ok()
+        }
+        match name {
+            event::CHAT_MESSAGE => parse(payload).map(ServerEvent::Message),
+            event::READ => parse(payload).map(ServerEvent::Read),
+            event::ROOM_ADDED => parse(payload).map(ServerEvent::RoomAdded),
+            event::ROOM_REMOVED => parse(payload).map(ServerEvent::RoomRemoved),
+            _ => None,
+        }
+    }
+
+    /// The event name it travels under.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ServerEvent::Message(_) => event::CHAT_MESSAGE,
+            ServerEvent::Read(_) => event::READ,
+            ServerEvent::RoomAdded(_) => event::ROOM_ADDED,
+            ServerEvent::RoomRemoved(_) => event::ROOM_REMOVED,
+        }
+    }
 }
 
 /// The room every deployment has; more can be created in the store.
@@ -45,8 +107,8 @@ pub const SSR_MESSAGES: u32 = 50;
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub room: String,
-    /// A UUID the client made (v7: time-ordered). Unique across all messages: a resend with
-    /// the same id gets the original ack.
+    /// A UUID the client made (v7: time-ordered), unique among the author's messages: a
+    /// resend with the same id gets the original ack. The author is the session's user.
     pub client_id: String,
     pub body: String,
 }
@@ -59,6 +121,8 @@ pub struct ChatMessage {
     pub seq: u64,
     /// The store's row id.
     pub id: i64,
+    pub author: User,
+    /// The author's id for this message; unique per author.
     pub client_id: String,
     pub body: String,
     /// Server time of acceptance, milliseconds since the Unix epoch.

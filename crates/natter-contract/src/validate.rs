@@ -3,14 +3,9 @@
 
 use crate::{ErrorCode, HistoryRequest, MAX_MESSAGE_CHARS, MAX_PAGE, SendMessage, SyncRequest};
 
-/// Room names: short, and plain enough to put in a URL or a log.
+/// A room a request names: a public room's name or a DM key. Anything else cannot exist.
 pub fn room_name(room: &str) -> Result<(), ErrorCode> {
-    let ok = !room.is_empty()
-        && room.len() <= 64
-        && room
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
+    if crate::new_room_name(room).is_ok() || crate::dm_members(room).is_some() {
         Ok(())
     } else {
         Err(ErrorCode::UnknownRoom)

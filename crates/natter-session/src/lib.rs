@@ -18,7 +18,7 @@ pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 
 use natter_contract::{
-    AckError, ChatMessage, ErrorCode, HistoryRequest, Page, SendMessage, Sent, SyncRequest,
+    AckError, ChatMessage, ErrorCode, HistoryRequest, Page, SendMessage, Sent, SyncRequest, User,
 };
 use outbox::Outbox;
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,6 +53,9 @@ pub enum Failure {
 
 #[derive(Debug, Default)]
 pub struct Session {
+    /// Whose session this is: the author of what the outbox sends. Resend keys are unique per
+    /// author, so only this user's messages settle outbox entries.
+    me: Option<User>,
     rooms: BTreeMap<String, Timeline>,
     outbox: Outbox,
     connected: bool,
@@ -69,6 +72,30 @@ pub struct Session {
 impl Session {
     pub fn new() -> Session {
         Session::default()
+    }
+
+    /// A session for `user`, whose outbox it sends.
+    pub fn for_user(user: User) -> Session {
+        Session {
+            me: Some(user),
+            ..Session::default()
+        }
+    }
+
+    pub fn me(&self) -> Option<&User> {
+        self.me.as_ref()
+    }
+
+    /// Stops following `room` (left, or removed by the server).
+    pub fn forget(&mut self, room: &str) {
+        self.rooms.remove(room);
+        self.syncing.remove(room);
+        self.loading_older.remove(room);
+    }
+
+    /// The rooms followed, by key.
+    pub fn rooms(&self) -> impl Iterator<Item = &str> {
+        self.rooms.keys().map(String::as_str)
     }
 
     /// Follow `room`, starting from a snapshot of its newest messages if there is one.
@@ -149,7 +176,7 @@ impl Session {
     /// A live message from the server.
     pub fn on_message(&mut self, message: ChatMessage) -> Vec<Action> {
         let room = message.room.clone();
-        let mut actions = self.settle(&message.client_id);
+        let mut actions = self.settle(&message);
         let Some(timeline) = self.rooms.get_mut(&room) else {
             return actions;
         };
@@ -169,7 +196,7 @@ impl Session {
         };
         let mut actions = Vec::new();
         for message in page.messages {
-            actions.extend(self.settle(&message.client_id));
+            actions.extend(self.settle(&message));
             if let Some(timeline) = self.rooms.get_mut(room)
                 && timeline.insert(message)
                 && let Some(n) = self.caught_up.as_mut()
@@ -198,6 +225,10 @@ impl Session {
                         room: out.room.clone(),
                         seq: sent.seq,
                         id: sent.id,
+                        author: self.me.clone().unwrap_or(User {
+                            id: 0,
+                            name: String::new(),
+                        }),
                         client_id: out.client_id.clone(),
                         body: out.body.clone(),
                         sent_at: sent.sent_at,
@@ -295,8 +326,9 @@ impl Session {
     }
 
     /// A message of ours reached the store: it leaves the outbox.
-    fn settle(&mut self, client_id: &str) -> Vec<Action> {
-        if self.outbox.remove(client_id) {
+    fn settle(&mut self, message: &ChatMessage) -> Vec<Action> {
+        let ours = self.me.as_ref().is_none_or(|me| me.id == message.author.id);
+        if ours && self.outbox.remove(&message.client_id) {
             vec![Action::SaveOutbox]
         } else {
             Vec::new()

@@ -11,6 +11,10 @@ fn stored(seq: u64, client_id: &str, body: &str) -> ChatMessage {
         room: ROOM.into(),
         seq,
         id: seq as i64,
+        author: natter_contract::User {
+            id: 1,
+            name: "ann".into(),
+        },
         client_id: client_id.into(),
         body: body.into(),
         sent_at: 0,

@@ -101,6 +101,10 @@ mod tests {
             room: "general".into(),
             seq,
             id: seq as i64 + 100,
+            author: natter_contract::User {
+                id: 1,
+                name: "ann".into(),
+            },
             client_id: format!("c{seq}"),
             body: format!("m{seq}"),
             sent_at: 0,

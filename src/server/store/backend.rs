@@ -6,16 +6,16 @@ use std::{
 };
 
 use async_trait::async_trait;
-use natter_contract::{ChatMessage, MAX_PAGE, Page};
+use natter_contract::{ChatMessage, MAX_PAGE, Page, User};
 
 use super::{ChatStore, Draft, Inserted, StoreError};
 
 /// The SQL a backend runs; `seq`, `limit` and row ids are `i64` as the databases store them.
 /// Each method is one statement or one transaction.
 #[async_trait]
-pub trait Backend: Send + Sync + 'static {
-    /// The stored messages among `client_ids`, in no particular order.
-    async fn find(&self, client_ids: &[&str]) -> Result<Vec<ChatMessage>, sqlx::Error>;
+pub trait Backend: super::Directory {
+    /// The stored messages among these `(author id, client_id)` keys, in no particular order.
+    async fn find(&self, keys: &[(i64, &str)]) -> Result<Vec<ChatMessage>, sqlx::Error>;
     /// In one transaction: bump each room's `last_seq` by its number of messages and insert
     /// them under the new seqs, in slice order. `None` for a message whose room does not exist.
     async fn append(&self, new: &[NewMessage<'_>])
@@ -42,6 +42,7 @@ pub trait Backend: Send + Sync + 'static {
 /// A message on its way into [`Backend::append`].
 pub struct NewMessage<'a> {
     pub room: &'a str,
+    pub author: &'a User,
     pub client_id: &'a str,
     pub body: &'a str,
     pub sent_at: i64,
@@ -49,18 +50,8 @@ pub struct NewMessage<'a> {
 
 #[async_trait]
 impl<B: Backend> ChatStore for B {
-    async fn insert(
-        &self,
-        room: &str,
-        client_id: &str,
-        body: &str,
-    ) -> Result<Inserted, StoreError> {
-        let draft = Draft {
-            room,
-            client_id,
-            body,
-        };
-        match self.insert_together(&[draft]).await {
+    async fn insert(&self, draft: &Draft<'_>) -> Result<Inserted, StoreError> {
+        match self.insert_together(std::slice::from_ref(draft)).await {
             // One result per draft; the fallback is unreachable, and says so if ever reached.
             Ok(mut inserted) => inserted.pop().unwrap_or_else(|| {
                 let missing = "the batch insert returned no result".to_owned();
@@ -68,7 +59,7 @@ impl<B: Backend> ChatStore for B {
             }),
             // The same id sent twice at once: both passed the check, one lost the race and
             // rolled back (its seq bump with it), so the winner's row is the answer.
-            Err(error) if is_unique_violation(&error) => match self.find(&[client_id]).await {
+            Err(error) if is_unique_violation(&error) => match self.find(&[key(draft)]).await {
                 Ok(found) => match found.into_iter().next() {
                     Some(message) => Ok(Inserted {
                         message,
@@ -98,7 +89,7 @@ impl<B: Backend> ChatStore for B {
                         Some(Err(StoreError::NotStored(error))) if !is_per_message(error) => {
                             Err(StoreError::NotStored(Arc::clone(error)))
                         }
-                        _ => self.insert(draft.room, draft.client_id, draft.body).await,
+                        _ => self.insert(draft).await,
                     };
                     results.push(result);
                 }
@@ -187,24 +178,25 @@ impl<B: Backend> Steps for B {
         drafts: &[Draft<'_>],
     ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error> {
         // Checking first keeps a resend from taking the room's write lock at all.
-        let ids: Vec<&str> = drafts.iter().map(|draft| draft.client_id).collect();
-        let stored = self.find(&ids).await?;
+        let keys: Vec<(i64, &str)> = drafts.iter().map(key).collect();
+        let stored = self.find(&keys).await?;
         let sent_at = now_millis();
         let mut fresh = Vec::with_capacity(drafts.len());
         // Per draft: where its answer comes from.
         let mut plan = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
-            let id = draft.client_id;
+            let id = key(draft);
             plan.push(
-                if let Some(found) = stored.iter().find(|m| m.client_id == id) {
+                if let Some(found) = stored.iter().find(|m| (m.author.id, &*m.client_id) == id) {
                     Plan::Stored(found)
-                } else if let Some(first) = drafts[..index].iter().position(|d| d.client_id == id) {
+                } else if let Some(first) = drafts[..index].iter().position(|d| key(d) == id) {
                     // Resent while its first copy was still waiting in the same batch.
                     Plan::SameAs(first)
                 } else {
                     fresh.push(NewMessage {
                         room: draft.room,
-                        client_id: id,
+                        author: draft.author,
+                        client_id: draft.client_id,
                         body: draft.body,
                         sent_at,
                     });
@@ -271,7 +263,12 @@ enum Plan<'a> {
     SameAs(usize),
 }
 
-fn is_unique_violation(error: &sqlx::Error) -> bool {
+/// What makes a message unique besides its place: its author and the author's resend key.
+fn key<'a>(draft: &Draft<'a>) -> (i64, &'a str) {
+    (draft.author.id, draft.client_id)
+}
+
+pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(error) if error.is_unique_violation())
 }
 
@@ -317,7 +314,7 @@ fn page(room: &str, messages: Vec<ChatMessage>, has_more: bool, latest: i64) -> 
     }
 }
 
-fn now_millis() -> i64 {
+pub(super) fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |elapsed| {
@@ -325,12 +322,24 @@ fn now_millis() -> i64 {
         })
 }
 
+/// The start of every query for [`Row`]s, a literal so statements stay `concat!`ed constants
+/// (sqlx caches prepared statements by their text).
+macro_rules! select_messages {
+    () => {
+        "SELECT m.id, m.room, m.seq, m.author_id, u.name AS author_name, m.client_id, m.body, \
+         m.sent_at FROM messages m JOIN users u ON u.id = m.author_id "
+    };
+}
+pub(super) use select_messages;
+
 /// A `messages` row as both backends return it.
 #[derive(sqlx::FromRow)]
 pub(super) struct Row {
     id: i64,
     room: String,
     seq: i64,
+    author_id: i64,
+    author_name: String,
     client_id: String,
     body: String,
     sent_at: i64,
@@ -343,6 +352,10 @@ impl From<Row> for ChatMessage {
             // CHECK (seq > 0) in both schemas
             seq: row.seq.unsigned_abs(),
             id: row.id,
+            author: User {
+                id: row.author_id,
+                name: row.author_name,
+            },
             client_id: row.client_id,
             body: row.body,
             sent_at: row.sent_at,

@@ -9,6 +9,7 @@
 //! range checks, page shapes) live once, in `backend`'s blanket [`ChatStore`] impl.
 
 mod backend;
+mod directory;
 mod numbering;
 mod postgres;
 mod sql;
@@ -17,7 +18,9 @@ mod sqlite;
 use std::{io, path::PathBuf, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use natter_contract::{ChatMessage, ErrorCode, Page};
+use natter_contract::{ChatMessage, ErrorCode, Page, User};
+
+pub use directory::{Account, Directory};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -33,13 +36,12 @@ pub type SharedStore = Arc<dyn ChatStore>;
 /// client hears back well within its ack timeout.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Persistence of rooms and their messages.
+/// Persistence of rooms and their messages, and (through [`Directory`]) of the people in them.
 #[async_trait]
-pub trait ChatStore: Send + Sync + 'static {
-    /// Stores a message as the room's next `seq`. A `client_id` seen before returns the message
-    /// stored under it, untouched, with `duplicate: true`.
-    async fn insert(&self, room: &str, client_id: &str, body: &str)
-    -> Result<Inserted, StoreError>;
+pub trait ChatStore: Directory {
+    /// Stores a message as the room's next `seq`. A `client_id` its author used before returns
+    /// the message stored under it, untouched, with `duplicate: true`.
+    async fn insert(&self, draft: &Draft<'_>) -> Result<Inserted, StoreError>;
 
     /// Stores `drafts` as if [`ChatStore::insert`]ed one after another, in order, and returns
     /// one result per draft in the same order. A store may commit them together (the SQL
@@ -47,7 +49,7 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn insert_batch(&self, drafts: &[Draft<'_>]) -> Vec<Result<Inserted, StoreError>> {
         let mut results = Vec::with_capacity(drafts.len());
         for draft in drafts {
-            results.push(self.insert(draft.room, draft.client_id, draft.body).await);
+            results.push(self.insert(draft).await);
         }
         results
     }
@@ -68,10 +70,11 @@ pub trait ChatStore: Send + Sync + 'static {
     async fn close(&self);
 }
 
-/// A message to store, as [`ChatStore::insert_batch`] takes it.
+/// A message to store: where, by whom, under which resend key, and what.
 #[derive(Debug, Clone, Copy)]
 pub struct Draft<'a> {
     pub room: &'a str,
+    pub author: &'a User,
     pub client_id: &'a str,
     pub body: &'a str,
 }
@@ -88,6 +91,10 @@ pub struct Inserted {
 pub enum StoreError {
     #[error("no such room")]
     UnknownRoom,
+    #[error("the name, or one that looks like it, is taken")]
+    NameTaken,
+    #[error("a room with that name exists")]
+    RoomTaken,
     #[error("seq or page size out of range")]
     SeqOutOfRange,
     /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
@@ -106,6 +113,8 @@ impl StoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             StoreError::UnknownRoom => ErrorCode::UnknownRoom,
+            StoreError::NameTaken => ErrorCode::NameTaken,
+            StoreError::RoomTaken => ErrorCode::RoomTaken,
             StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
             StoreError::NotStored(_) => ErrorCode::NotStored,
             StoreError::Read(_) => ErrorCode::Internal,

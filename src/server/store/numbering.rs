@@ -89,6 +89,7 @@ pub fn with_ids(
             room: new.room.to_owned(),
             seq: seq.unsigned_abs(),
             id: *id,
+            author: new.author.clone(),
             client_id: new.client_id.to_owned(),
             body: new.body.to_owned(),
             sent_at: new.sent_at,
@@ -104,9 +105,16 @@ pub fn with_ids(
 mod tests {
     use super::*;
 
+    static AUTHOR: std::sync::LazyLock<natter_contract::User> =
+        std::sync::LazyLock::new(|| natter_contract::User {
+            id: 1,
+            name: "ann".into(),
+        });
+
     fn new<'a>(room: &'a str, client_id: &'a str) -> NewMessage<'a> {
         NewMessage {
             room,
+            author: &AUTHOR,
             client_id,
             body: "hi",
             sent_at: 7,

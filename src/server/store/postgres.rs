@@ -2,7 +2,7 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::{OpenError, WRITE_TIMEOUT, sql::sql_backend};
+use super::{OpenError, WRITE_TIMEOUT, directory::sql_directory, sql::sql_backend};
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -30,3 +30,4 @@ impl PgStore {
 }
 
 sql_backend!(PgStore, sqlx::Postgres);
+sql_directory!(PgStore, sqlx::Postgres);

@@ -10,18 +10,18 @@ macro_rules! sql_backend {
         impl $crate::server::store::backend::Backend for $store {
             async fn find(
                 &self,
-                client_ids: &[&str],
+                keys: &[(i64, &str)],
             ) -> Result<Vec<natter_contract::ChatMessage>, sqlx::Error> {
-                if client_ids.is_empty() {
+                if keys.is_empty() {
                     return Ok(Vec::new());
                 }
-                let mut query = sqlx::QueryBuilder::<$db>::new(
-                    "SELECT id, room, seq, client_id, body, sent_at FROM messages \
-                     WHERE client_id IN (",
-                );
-                let mut ids = query.separated(", ");
-                for id in client_ids {
-                    ids.push_bind(*id);
+                let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
+                    $crate::server::store::backend::select_messages!(),
+                    "WHERE (m.author_id, m.client_id) IN ("
+                ));
+                for (index, (author, id)) in keys.iter().enumerate() {
+                    query.push(if index == 0 { "(" } else { ", (" });
+                    query.push_bind(*author).push(", ").push_bind(*id).push(")");
                 }
                 query.push(")");
                 let rows = query
@@ -61,12 +61,13 @@ macro_rules! sql_backend {
                     return Ok(vec![None; new.len()]);
                 }
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO messages (room, seq, client_id, body, sent_at) ",
+                    "INSERT INTO messages (room, seq, author_id, client_id, body, sent_at) ",
                 );
                 insert.push_values(numbered.iter().flatten(), |mut row, numbered| {
                     let Numbered { new, seq } = numbered;
                     row.push_bind(new.room)
                         .push_bind(*seq)
+                        .push_bind(new.author.id)
                         .push_bind(new.client_id)
                         .push_bind(new.body)
                         .push_bind(new.sent_at);
@@ -93,10 +94,10 @@ macro_rules! sql_backend {
                 upto: i64,
                 limit: i64,
             ) -> Result<Vec<natter_contract::ChatMessage>, sqlx::Error> {
-                let rows = sqlx::query_as::<_, $crate::server::store::backend::Row>(
-                    "SELECT id, room, seq, client_id, body, sent_at FROM messages \
-                     WHERE room = $1 AND seq > $2 AND seq <= $3 ORDER BY seq ASC LIMIT $4",
-                )
+                let rows = sqlx::query_as::<_, $crate::server::store::backend::Row>(concat!(
+                    $crate::server::store::backend::select_messages!(),
+                    "WHERE m.room = $1 AND m.seq > $2 AND m.seq <= $3 ORDER BY m.seq ASC LIMIT $4"
+                ))
                 .bind(room)
                 .bind(after)
                 .bind(upto)
@@ -112,10 +113,10 @@ macro_rules! sql_backend {
                 before: i64,
                 limit: i64,
             ) -> Result<Vec<natter_contract::ChatMessage>, sqlx::Error> {
-                let rows = sqlx::query_as::<_, $crate::server::store::backend::Row>(
-                    "SELECT id, room, seq, client_id, body, sent_at FROM messages \
-                     WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
-                )
+                let rows = sqlx::query_as::<_, $crate::server::store::backend::Row>(concat!(
+                    $crate::server::store::backend::select_messages!(),
+                    "WHERE m.room = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3"
+                ))
                 .bind(room)
                 .bind(before)
                 .bind(limit)

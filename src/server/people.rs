@@ -1,0 +1,239 @@
+//! What a user may do besides chatting, each once for every path that offers it (server
+//! functions, plain HTML forms and Socket.IO events): join, sign in and out, rooms, DMs, read
+//! markers. Every operation takes the acting user; none trusts a user id from the request.
+
+use natter_contract::{
+    ErrorCode, Joined, RoomInfo, RoomKind, User, dm_members, dm_room, event, new_room_name,
+    password, room_name, topic, user_name,
+};
+use socketioxide::SocketIo;
+
+use super::{
+    auth::{self, Token},
+    store::{ChatStore, StoreError},
+};
+
+/// The Socket.IO room of every socket a user has open: live sidebar and marker updates.
+pub fn user_channel(user: i64) -> String {
+    format!("user:{user}")
+}
+
+/// The Socket.IO room of every socket one session has open: signing out closes them.
+pub fn session_channel(token_hash: &str) -> String {
+    format!("session:{token_hash}")
+}
+
+/// Joins with a new name, or signs in to an existing one with its password: one form does
+/// both. A name that is taken (or looks like a taken one) without the right password is
+/// refused.
+pub async fn join(
+    store: &dyn ChatStore,
+    raw_name: &str,
+    raw_password: Option<&str>,
+) -> Result<(User, Token), ErrorCode> {
+    let name = user_name(raw_name)?;
+    let raw_password = raw_password.filter(|p| !p.is_empty());
+    if let Some(existing) = store.find_user(&name.key).await? {
+        let Some(given) = raw_password else {
+            return Err(ErrorCode::NameTaken);
+        };
+        let matches = match existing.password_hash {
+            Some(hash) => auth::verify_password(hash, given.to_owned()).await,
+            None => false,
+        };
+        if !matches {
+            return Err(ErrorCode::BadCredentials);
+        }
+        let token = open_session(store, &existing.user).await?;
+        return Ok((existing.user, token));
+    }
+    let hash = match raw_password {
+        Some(given) => {
+            password(given)?;
+            Some(auth::hash_password(given.to_owned()).await?)
+        }
+        None => None,
+    };
+    let user = store.create_user(&name, hash.as_deref()).await?;
+    let token = open_session(store, &user).await?;
+    tracing::info!(user = user.id, name = %user.name, "new user");
+    Ok((user, token))
+}
+
+async fn open_session(store: &dyn ChatStore, user: &User) -> Result<Token, ErrorCode> {
+    Ok(auth::open_session(store, user).await?)
+}
+
+/// Revokes the session and disconnects its sockets, wherever they are.
+pub async fn sign_out(store: &dyn ChatStore, io: &SocketIo, secret: &str) -> Result<(), ErrorCode> {
+    let hash = auth::hash_token(secret);
+    store.delete_session(&hash).await?;
+    if let Some(ns) = io.of("/")
+        && let Err(error) = ns.to(session_channel(&hash)).disconnect().await
+    {
+        tracing::warn!(%error, "could not disconnect every socket of a revoked session");
+    }
+    Ok(())
+}
+
+/// Whether `user` may read and write `room`. A DM of another pair is [`ErrorCode::Forbidden`]
+/// whether or not it exists; so is a public room the user has not joined.
+pub async fn authorize(store: &dyn ChatStore, user: &User, room: &str) -> Result<(), ErrorCode> {
+    room_name(room)?;
+    if let Some((a, b)) = dm_members(room) {
+        if user.id != a && user.id != b {
+            return Err(ErrorCode::Forbidden);
+        }
+        // The first message creates the conversation.
+        store.ensure_dm(room, a, b).await?;
+        return Ok(());
+    }
+    if store.is_member(room, user.id).await? {
+        return Ok(());
+    }
+    // Public rooms are listed for all to see, so saying one does not exist gives nothing away.
+    store.latest_seq(room).await?;
+    Err(ErrorCode::Forbidden)
+}
+
+pub async fn public_rooms(store: &dyn ChatStore) -> Result<Vec<RoomInfo>, ErrorCode> {
+    Ok(store.public_rooms().await?)
+}
+
+pub async fn sidebar(store: &dyn ChatStore, user: &User) -> Result<Vec<Joined>, ErrorCode> {
+    Ok(store.joined(user.id, None).await?)
+}
+
+/// One room of the user's sidebar.
+pub async fn joined(store: &dyn ChatStore, user: &User, room: &str) -> Result<Joined, ErrorCode> {
+    let mut found = store.joined(user.id, Some(room)).await?;
+    found.pop().ok_or(ErrorCode::Forbidden)
+}
+
+pub async fn create_room(
+    store: &dyn ChatStore,
+    io: &SocketIo,
+    user: &User,
+    room: &str,
+    raw_topic: &str,
+) -> Result<Joined, ErrorCode> {
+    new_room_name(room)?;
+    let topic = topic(raw_topic)?;
+    store.create_room(room, &topic, user.id).await?;
+    announce_joined(store, io, user, room).await
+}
+
+pub async fn join_room(
+    store: &dyn ChatStore,
+    io: &SocketIo,
+    user: &User,
+    room: &str,
+) -> Result<Joined, ErrorCode> {
+    new_room_name(room).map_err(|_| ErrorCode::UnknownRoom)?;
+    store.join_room(room, user.id).await?;
+    announce_joined(store, io, user, room).await
+}
+
+pub async fn leave_room(
+    store: &dyn ChatStore,
+    io: &SocketIo,
+    user: &User,
+    room: &str,
+) -> Result<(), ErrorCode> {
+    new_room_name(room).map_err(|_| ErrorCode::UnknownRoom)?;
+    if !store.leave_room(room, user.id).await? {
+        return Err(ErrorCode::Forbidden);
+    }
+    if let Some(ns) = io.of("/") {
+        // The user's sockets stop receiving the room at once, on every tab.
+        let channel = ns.to(user_channel(user.id));
+        if let Err(error) = channel.clone().leave(room.to_owned()).await {
+            tracing::warn!(%error, "could not unsubscribe a user's sockets");
+        }
+        let removed = natter_contract::RoomRequest {
+            room: room.to_owned(),
+        };
+        emit(channel, event::ROOM_REMOVED, &removed).await;
+    }
+    Ok(())
+}
+
+/// The DM with `name`, created (empty, in no sidebar yet) if needed.
+pub async fn open_dm(store: &dyn ChatStore, user: &User, name: &str) -> Result<Joined, ErrorCode> {
+    let key = user_name(name).map_err(|_| ErrorCode::UnknownUser)?.key;
+    let peer = store.find_user(&key).await?.ok_or(ErrorCode::UnknownUser)?;
+    let room = dm_room(user.id, peer.user.id);
+    store.ensure_dm(&room, user.id, peer.user.id).await?;
+    joined(store, user, &room).await
+}
+
+/// Moves the marker and tells every tab of the user where it is now.
+pub async fn mark_read(
+    store: &dyn ChatStore,
+    io: &SocketIo,
+    user: &User,
+    room: &str,
+    seq: u64,
+) -> Result<u64, ErrorCode> {
+    room_name(room)?;
+    let now = store
+        .mark_read(room, user.id, seq)
+        .await?
+        .ok_or(ErrorCode::Forbidden)?;
+    if let Some(ns) = io.of("/") {
+        let marker = natter_contract::ReadMarker {
+            room: room.to_owned(),
+            seq: now,
+        };
+        emit(ns.to(user_channel(user.id)), event::READ, &marker).await;
+    }
+    Ok(now)
+}
+
+/// After a DM's first message: it appears in both sidebars, live.
+pub async fn announce_new_dm(store: &dyn ChatStore, io: &SocketIo, room: &str) {
+    let Some((a, b)) = dm_members(room) else {
+        return;
+    };
+    for id in if a == b { vec![a] } else { vec![a, b] } {
+        let user = User {
+            id,
+            name: String::new(),
+        };
+        if let Err(error) = announce_joined(store, io, &user, room).await {
+            tracing::warn!(?error, room, "could not announce a new DM");
+        }
+    }
+}
+
+/// Sends the user's every tab the room's sidebar line, and returns it.
+async fn announce_joined(
+    store: &dyn ChatStore,
+    io: &SocketIo,
+    user: &User,
+    room: &str,
+) -> Result<Joined, ErrorCode> {
+    let line = joined(store, user, room).await?;
+    debug_assert!(line.kind == RoomKind::Dm || line.peer.is_none());
+    if let Some(ns) = io.of("/") {
+        emit(ns.to(user_channel(user.id)), event::ROOM_ADDED, &line).await;
+    }
+    Ok(line)
+}
+
+async fn emit<T: serde::Serialize + ?Sized>(
+    to: socketioxide::operators::BroadcastOperators<socketioxide::adapter::LocalAdapter>,
+    name: &'static str,
+    payload: &T,
+) {
+    if let Err(error) = to.emit(name, payload).await {
+        // A full or closed client queue: that tab refreshes its sidebar on reconnect.
+        tracing::debug!(%error, name, "an update did not reach every tab");
+    }
+}
+
+impl From<StoreError> for Option<ErrorCode> {
+    fn from(error: StoreError) -> Self {
+        Some(error.code())
+    }
+}
