@@ -1,6 +1,8 @@
 //! Natter: the Leptos app (UI in [`app`]) and, behind the `ssr` feature, the axum +
 //! socketioxide server in [`server`]. The `hydrate` feature builds the browser side.
 #![forbid(unsafe_code)]
+// Leptos views are nested types; the chat page's is deeper than rustc's default allows.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

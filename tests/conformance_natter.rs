@@ -1,7 +1,8 @@
 //! Conformance of our native Socket.IO client against Natter's own server (socketioxide behind
 //! Natter's router and a SQLite store in a temp dir), in-process on loopback: the scenarios of
 //! natter-client's reference suite that Natter supports, with Natter's event contract in place
-//! of the reference server's echo events. Every wait is bounded.
+//! of the reference server's echo events. Every client connects with a session (the CONNECT
+//! `auth` payload), as Natter requires. Every wait is bounded.
 #![cfg(feature = "ssr")]
 
 #[path = "conformance_natter/client.rs"]
@@ -21,5 +22,7 @@ mod messaging;
 mod namespaces;
 #[path = "conformance_natter/retries.rs"]
 mod retries;
+#[path = "conformance_natter/sessions.rs"]
+mod sessions;
 #[path = "conformance_natter/transports.rs"]
 mod transports;

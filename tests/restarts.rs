@@ -1,12 +1,14 @@
 //! No message lost, none duplicated, none reordered: 50 native clients (a mix of polling,
 //! WebSocket and upgrading) chat while the server process is restarted twice, once
-//! gracefully (SIGTERM) and once with SIGKILL, on the same SQLite file.
+//! gracefully (SIGTERM) and once with SIGKILL, on the same SQLite file. Each client is a user
+//! of its own, joined over HTTP once the server is up; their sessions, kept in that file,
+//! carry them through both restarts.
 #![cfg(feature = "ssr")]
 
 #[path = "delivery/chat_client.rs"]
 mod chat_client;
 
-use chat_client::{ChatClient, eventually};
+use chat_client::{ChatClient, Member, eventually, join};
 use natter_client::TransportKind::{Polling, WebSocket};
 use std::{
     net::TcpListener,
@@ -82,9 +84,14 @@ async fn fifty_clients_through_a_graceful_restart_and_a_sigkill() {
     let url = format!("http://127.0.0.1:{port}");
     let mut server = ServerProcess::start(port, data.path()).await;
 
+    let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let mut members: Vec<Member> = Vec::new();
+    for i in 0..CLIENTS {
+        members.push(join(&url, &format!("c{i}-{run}")).await);
+    }
     let transports = [vec![Polling], vec![WebSocket], vec![Polling, WebSocket]];
     let clients: Vec<ChatClient> = (0..CLIENTS)
-        .map(|i| ChatClient::start(&url, transports[i % 3].clone()))
+        .map(|i| ChatClient::start(&url, &members[i], transports[i % 3].clone()))
         .collect();
 
     // Three rounds of messages from everyone; the server restarts between them, while the
@@ -125,7 +132,7 @@ async fn fifty_clients_through_a_graceful_restart_and_a_sigkill() {
     );
 
     // The store's own sequence, read by a fresh client.
-    let witness = ChatClient::start(&url, vec![WebSocket]);
+    let witness = ChatClient::start(&url, &join(&url, "witness").await, vec![WebSocket]);
     assert!(eventually(Duration::from_secs(20), || witness.settled_at(total)).await);
     let truth = witness.messages();
     let seqs: Vec<u64> = truth.iter().map(|m| m.seq).collect();
@@ -142,6 +149,16 @@ async fn fifty_clients_through_a_graceful_restart_and_a_sigkill() {
         total,
         "a message was stored twice or lost"
     );
+    // Each under the name of the client that said it.
+    for m in &truth {
+        let sender: usize = m
+            .body
+            .split(' ')
+            .nth(1)
+            .and_then(|i| i.parse().ok())
+            .unwrap();
+        assert_eq!(m.author, members[sender].user, "{m:?}");
+    }
 
     for (i, c) in clients.iter().enumerate() {
         let held = c.messages();

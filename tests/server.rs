@@ -11,6 +11,8 @@ mod delivery;
 mod hardening;
 #[path = "server/overload.rs"]
 mod overload;
+#[path = "server/people.rs"]
+mod people;
 mod support;
 
 use serde_json::json;
@@ -26,10 +28,25 @@ async fn page_is_server_rendered() {
         html.to_ascii_lowercase().starts_with("<!doctype html>"),
         "{html}"
     );
+    // Not signed in: the join form, which works as a plain HTML form.
+    assert!(html.contains(r#"id="join-form""#), "no join form in {html}");
+    assert!(html.contains(r#"action="/api/join""#), "{html}");
+
+    let signed_in = http()
+        .get(server.url("/"))
+        .header("cookie", format!("natter_session={}", server.tester.token))
+        .send()
+        .await
+        .unwrap();
+    let html = signed_in.text().await.unwrap();
     assert!(html.contains(r#"id="chat-form""#), "no chat form in {html}");
     assert!(
         html.contains(r#"id="messages""#),
         "no message list in {html}"
+    );
+    assert!(
+        html.contains(r#">tester<"#),
+        "the user's name is not shown in {html}"
     );
 }
 

@@ -9,6 +9,8 @@ mod batch;
 mod cases;
 #[path = "store/fixtures.rs"]
 mod fixtures;
+#[path = "store/people.rs"]
+mod people;
 
 use std::time::Duration;
 
@@ -75,6 +77,31 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn names_are_unique_by_key_and_by_look() {
+                people::names_are_unique_by_key_and_by_look(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn sessions_slide_and_expire() {
+                people::sessions_slide_and_expire(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn rooms_and_membership() {
+                people::rooms_and_membership(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn a_dm_appears_with_its_first_message() {
+                people::a_dm_appears_with_its_first_message(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
+            async fn unread_counts_follow_the_marker() {
+                people::unread_counts_follow_the_marker(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
             async fn a_locked_database_refuses_the_whole_batch() {
                 let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
                 batch::a_locked_database_refuses_the_whole_batch(db).await;
@@ -101,6 +128,63 @@ async fn sqlite_creates_its_directory_and_file() {
             .await
             .unwrap(),
         0
+    );
+    store.close().await;
+}
+
+/// A database from before names: its messages survive the migration, owned by `anonymous`,
+/// with their ids and seqs.
+#[tokio::test]
+async fn messages_from_before_names_are_kept() {
+    use natter::server::store::{ChatStore, SqliteStore};
+    use sqlx::{ConnectOptions, sqlite::SqliteConnectOptions};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("natter.db");
+    {
+        let mut migrator = sqlx::migrate::Migrator::new(std::path::Path::new("migrations/sqlite"))
+            .await
+            .unwrap();
+        migrator.migrations = migrator.migrations[..1].to_vec().into();
+        let options = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let mut conn = options.connect().await.unwrap();
+        migrator.run(&mut conn).await.unwrap();
+        for seq in 1..=3_i64 {
+            sqlx::query(
+                "INSERT INTO messages (room, seq, client_id, body, sent_at) \
+                 VALUES ('general', $1, $2, $3, 0)",
+            )
+            .bind(seq)
+            .bind(format!("old-{seq}"))
+            .bind(format!("before names {seq}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE rooms SET last_seq = 3")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(&path).await.unwrap();
+    let page = store
+        .after(natter_contract::DEFAULT_ROOM, 0, 10)
+        .await
+        .unwrap();
+    let kept: Vec<_> = page
+        .messages
+        .iter()
+        .map(|m| (m.seq, m.author.name.as_str(), m.body.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (1, "anonymous", "before names 1"),
+            (2, "anonymous", "before names 2"),
+            (3, "anonymous", "before names 3")
+        ]
     );
     store.close().await;
 }

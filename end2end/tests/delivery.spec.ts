@@ -1,12 +1,12 @@
 import { test, expect } from "@playwright/test";
-import { openChat, send, messages } from "./support/chat";
+import { openChat, send, messages, token, join, uniqueName } from "./support/chat";
 import { Server } from "./support/server";
 
 test("a sent message shows as pending at once, then as stored", async ({ page }) => {
   await openChat(page);
   const text = `optimistic ${Date.now()}`;
   await send(page, text);
-  await expect(page.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+  await expect(page.locator("#messages li.sent .body").filter({ hasText: text })).toHaveCount(1);
   await expect(page.locator("#messages li.pending")).toHaveCount(0);
 });
 
@@ -21,13 +21,13 @@ test("a message typed while the server is down is delivered when it returns, eve
     await expect(page.locator("#status")).toHaveText("reconnecting");
     const text = `typed offline ${Date.now()}`;
     await send(page, text);
-    await expect(page.locator("#messages li.pending").filter({ hasText: text })).toHaveCount(1);
+    await expect(page.locator("#messages li.pending .body").filter({ hasText: text })).toHaveCount(1);
     // The tab reloads while the server is still down: the outbox lives in localStorage.
     await page.reload().catch(() => {});
     await server.start();
     await page.goto(server.url + "/");
     await expect(page.locator("#status")).toHaveText("connected");
-    await expect(page.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+    await expect(page.locator("#messages li.sent .body").filter({ hasText: text })).toHaveCount(1);
     // Exactly once, for this page and for a fresh one.
     const other = await (await browser.newContext()).newPage();
     await openChat(other, server.url + "/");
@@ -69,10 +69,13 @@ test("without JavaScript the history is readable", async ({ browser }) => {
     await openChat(writer, server.url + "/");
     const text = `<i>history</i> ${Date.now()}`;
     await send(writer, text);
-    await expect(writer.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+    await expect(writer.locator("#messages li.sent .body").filter({ hasText: text })).toHaveCount(1);
+    // Joining is a plain form post answered with a redirect back.
     const reader = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
     await reader.goto(server.url + "/");
-    await expect(reader.locator("#messages li.sent").filter({ hasText: text })).toHaveText([text]);
+    await join(reader, uniqueName("nojs"));
+    await expect(reader.locator("#messages li.sent .body").filter({ hasText: text })).toHaveText([text]);
+    await expect(reader.locator(".no-js")).toContainText("without live updates");
     expect(await reader.locator("#messages i").count()).toBe(0);
   } finally {
     await server.stop();
@@ -88,7 +91,7 @@ test("a message over 4,000 characters is refused with a visible error", async ({
 /** Posts `count` messages through the official JS client, straight to the server. */
 async function post(url: string, count: number, prefix: string) {
   const { io } = require("socket.io-client");
-  const socket = io(url, { transports: ["websocket"] });
+  const socket = io(url, { transports: ["websocket"], auth: { token: await token(url) } });
   try {
     await new Promise<void>((ok, fail) => {
       socket.once("connect", () => ok());
@@ -113,13 +116,16 @@ test("the hydrated page continues from the rendered history without refetching i
   try {
     await post(server.url, 70, "seeded");
     const page = await (await browser.newContext()).newPage();
+    await openChat(page, server.url + "/");
+    // From here on, as the page loads again with its session.
     const sent: string[] = [];
     page.on("request", (r) => {
       if (r.url().includes("/api/")) sent.push(`API ${r.url()}`);
       if (r.method() === "POST") sent.push(r.postData() ?? "");
     });
     page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
-    await openChat(page, server.url + "/");
+    await page.reload();
+    await expect(page.locator("#status")).toHaveText("connected");
     // The first HTML holds the newest 50: seq 21..=70.
     const seqs = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
@@ -156,7 +162,7 @@ test("two tabs typing offline: closing one loses neither message", async ({ brow
     await server.start();
     await a.goto(server.url + "/");
     for (const text of ["from tab a", "from tab b"]) {
-      await expect(a.locator("#messages li.sent").filter({ hasText: text })).toHaveCount(1);
+      await expect(a.locator("#messages li.sent .body").filter({ hasText: text })).toHaveCount(1);
     }
   } finally {
     await server.stop();

@@ -13,21 +13,9 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
-/// A UUID v7: the time keeps ids roughly ordered, the 74 random bits keep them unique.
+/// A UUID v7: the time keeps ids roughly ordered, the random bits (from `crypto`) unique.
 pub fn new_client_id() -> String {
-    let mut random = [0u8; 10];
-    let filled = web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .and_then(|c| c.get_random_values_with_u8_array(&mut random).ok())
-        .is_some();
-    if !filled {
-        random
-            .iter_mut()
-            .for_each(|b| *b = (js_sys::Math::random() * 256.0) as u8);
-    }
-    uuid::Builder::from_unix_timestamp_millis(now_ms() as u64, &random)
-        .into_uuid()
-        .to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// localStorage as JSON; a missing or unreadable entry is `None`, a failed write is logged.
@@ -49,3 +37,21 @@ pub mod storage {
         }
     }
 }
+
+/// Whether the page's window has focus: only then does what it shows count as read.
+pub fn has_focus() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.has_focus().ok())
+        .unwrap_or(false)
+}
+
+/// Loads the page again: after joining or signing out, the server renders the new state.
+pub fn reload() {
+    if let Some(window) = web_sys::window() {
+        window.location().reload().ok();
+    }
+}
+
+/// The response's status; only the server sets one.
+pub fn set_not_found() {}

@@ -23,3 +23,16 @@ pub mod storage {
 
     pub fn save<T>(_: &str, _: &T) {}
 }
+
+pub fn has_focus() -> bool {
+    false
+}
+
+pub fn reload() {}
+
+/// A room the user may not see answers 404, like one that does not exist.
+pub fn set_not_found() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+}

@@ -1,49 +1,151 @@
-//! The chat page: the message list, the form, and the connection badge.
+//! The chat page: sidebar, the room's message list, the form, and the connection badge.
 
-use super::connection::{self, Connection};
-use crate::api::recent_messages;
+use super::{
+    browser,
+    connection::{self, Connection},
+    join::{JoinForm, JoinRoomForm, refusal},
+    sidebar::{Sidebar, room_title},
+};
+use crate::api::{current_user, open_dm, recent_messages};
 use leptos::{ev::SubmitEvent, html, prelude::*};
-use natter_contract::{ChatMessage, DEFAULT_ROOM, Page, SSR_MESSAGES};
+use leptos_meta::Title;
+use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES};
 use natter_session::{Outgoing, OutgoingState};
 
+/// What a URL asks to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `/r/<room>`: a public room (or a DM by its key).
+    Room(String),
+    /// `/dm/<name>`: the conversation with a user.
+    Dm(String),
+}
+
+/// A room's key, heading and first page, or why it cannot be shown: `(code, text)`.
+type RoomView = Result<(String, String, Page), (String, String)>;
+
+async fn load(target: Target) -> RoomView {
+    let (room, heading) = match target {
+        Target::Room(room) => {
+            let heading = format!("#{room}");
+            (room, heading)
+        }
+        Target::Dm(name) => {
+            let line = open_dm(name).await.map_err(|e| refusal(&e))?;
+            let heading = room_title(&line);
+            (line.room, heading)
+        }
+    };
+    let page = recent_messages(room.clone(), SSR_MESSAGES).await;
+    page.map(|page| (room, heading, page))
+        .map_err(|e| refusal(&e))
+}
+
 #[component]
-pub fn ChatPage() -> impl IntoView {
-    let conn = Connection::new(DEFAULT_ROOM);
-    // Blocking: the first HTML already holds the newest messages, readable without JavaScript,
-    // and the hydrated page reuses the same data instead of fetching it again.
-    let recent = Resource::new_blocking(
-        || (),
-        |_| recent_messages(DEFAULT_ROOM.to_owned(), SSR_MESSAGES),
-    );
-    let started = StoredValue::new(false);
+pub fn ChatPage(target: Signal<Target>) -> impl IntoView {
+    let conn = expect_context::<Connection>();
+    // Blocking: the first HTML already holds the user, the sidebar and the newest messages,
+    // readable without JavaScript, and the hydrated page reuses the same data.
+    let me = Resource::new_blocking(|| (), |_| current_user());
+    let shown = Resource::new_blocking(move || target.get(), load);
     Effect::new(move |_| {
-        if let Some(result) = recent.get()
-            && !started.get_value()
-        {
-            started.set_value(true);
-            connection::start(conn, result.ok());
+        let (Some(Ok(Some(me))), Some(view)) = (me.get(), shown.get()) else {
+            return;
+        };
+        match (connection::started(conn), view) {
+            (false, view) => connection::start(conn, me, view.ok().map(|(r, _, p)| (r, p))),
+            (true, Ok((room, _, page))) => conn.show(room, Some(page)),
+            (true, Err(_)) => {}
         }
     });
+    // Signed out elsewhere, or the session expired: back to the join form.
+    Effect::new(move |_| {
+        if conn.signed_out.get() {
+            browser::reload();
+        }
+    });
+    // Effects run in the browser only, so the listener never touches the server's (absent)
+    // window.
+    Effect::new(move |_| {
+        let handle = window_event_listener_untyped("focus", move |_| conn.focused());
+        on_cleanup(move || handle.remove());
+    });
     view! {
-        <div class="chat">
-            <header class="topbar">
-                <h1>"Natter"</h1>
-                <span class="room">"#" {DEFAULT_ROOM}</span>
-                <ConnectionBadge conn/>
-            </header>
-            <Suspense fallback=|| view! { <ul id="messages"></ul> }>
-                {move || Suspend::new(async move {
-                    let snapshot = recent.await;
-                    let error = snapshot.as_ref().err().map(|e| format!("Could not load the history: {e}"));
-                    view! {
-                        <MessageList conn snapshot=snapshot.ok()/>
-                        {error.map(|e| view! { <p class="load-error" role="alert">{e}</p> })}
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => {
+                        let view = shown.await;
+                        view! { <Signed me view conn/> }.into_any()
                     }
-                })}
-            </Suspense>
-            <Composer conn/>
+                    Ok(None) => view! { <JoinForm/> }.into_any(),
+                    Err(e) => view! { <p class="load-error" role="alert">{refusal(&e).1}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Total unread, for the title: "(3) Natter".
+fn title(rooms: &[Joined]) -> String {
+    let unread: u64 = rooms.iter().map(|r| r.unread).sum();
+    if unread == 0 {
+        "Natter".to_owned()
+    } else {
+        format!("({unread}) Natter")
+    }
+}
+
+#[component]
+fn Signed(me: Me, view: RoomView, conn: Connection) -> impl IntoView {
+    let ssr_rooms = me.rooms.clone();
+    let rooms = Signal::derive(move || conn.rooms.get().unwrap_or_else(|| ssr_rooms.clone()));
+    let page_title = move || rooms.with(|rooms| title(rooms));
+    let main = match view {
+        Ok((room, heading, page)) => {
+            // A DM reached by its key is titled by the person, as in the sidebar.
+            let heading = rooms.with_untracked(|rooms| {
+                let line = rooms.iter().find(|r| r.room == room);
+                line.map_or(heading, room_title)
+            });
+            let topic = rooms.with_untracked(|rooms| {
+                let line = rooms.iter().find(|r| r.room == room);
+                line.map(|l| l.topic.clone()).unwrap_or_default()
+            });
+            view! {
+                <header class="topbar">
+                    <h2 class="room" id="room-title">{heading}</h2>
+                    <span class="topic">{topic}</span>
+                    <ConnectionBadge conn/>
+                </header>
+                <MessageList conn snapshot=page me=me.user.id/>
+                <Composer conn/>
+            }
+            .into_any()
+        }
+        Err((code, text)) if code == "forbidden" => view! {
+            <header class="topbar"><ConnectionBadge conn/></header>
+            <JoinRoomForm text/>
+        }
+        .into_any(),
+        Err((_, text)) => {
+            browser::set_not_found();
+            view! {
+                <header class="topbar"><ConnectionBadge conn/></header>
+                <p class="not-found" role="alert">"Page not found. " {text}</p>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <Title text=page_title/>
+        <noscript><p class="no-js">"This page runs without live updates: reload to see new messages."</p></noscript>
+        <div class="app">
+            <Sidebar me rooms conn/>
+            <main class="chat">{main}</main>
         </div>
     }
+    .into_any()
 }
 
 #[component]
@@ -57,11 +159,13 @@ fn ConnectionBadge(conn: Connection) -> impl IntoView {
     }
 }
 
-/// One line of the list: a stored message, or one of ours still on its way.
+/// One line of the list: a stored message, one of ours still on its way, or the place where
+/// the unread part begins.
 #[derive(Clone, PartialEq)]
 enum Line {
     Stored(ChatMessage),
     Outgoing(Outgoing),
+    NewMessages,
 }
 
 impl Line {
@@ -77,22 +181,34 @@ impl Line {
                     1
                 },
             ),
+            Line::NewMessages => (String::new(), 3),
         }
     }
 }
 
 #[component]
-fn MessageList(conn: Connection, snapshot: Option<Page>) -> impl IntoView {
+fn MessageList(conn: Connection, snapshot: Page, me: i64) -> impl IntoView {
     let list = NodeRef::<html::Ul>::new();
-    let snapshot_messages = snapshot.map(|p| p.messages).unwrap_or_default();
+    let snapshot_room = snapshot.room.clone();
+    let snapshot_messages = snapshot.messages;
     // Until the session takes over, the snapshot is shown as rendered on the server, so
     // hydration finds exactly the same list and nothing flashes.
     let lines = move || {
         let stored = conn
             .messages
             .get()
+            .filter(|_| conn.room.get() == snapshot_room)
             .unwrap_or_else(|| snapshot_messages.clone());
-        let mut lines: Vec<Line> = stored.into_iter().map(Line::Stored).collect();
+        let from = conn.unread_from.get();
+        let mut lines = Vec::with_capacity(stored.len() + 1);
+        let mut divided = false;
+        for message in stored {
+            if !divided && from.is_some_and(|from| message.seq > from && message.author.id != me) {
+                divided = true;
+                lines.push(Line::NewMessages);
+            }
+            lines.push(Line::Stored(message));
+        }
         lines.extend(conn.pending.get().into_iter().map(Line::Outgoing));
         lines
     };
@@ -113,17 +229,21 @@ fn MessageList(conn: Connection, snapshot: Option<Page>) -> impl IntoView {
         }
     };
     view! {
-        <ul id="messages" node_ref=list on:scroll=on_scroll>
+        <ul id="messages" node_ref=list on:scroll=on_scroll aria-live="polite">
             <Show when=move || conn.has_older.get()>
                 <li class="older"><button id="load-older" on:click=move |_| conn.load_older()>"Load older messages"</button></li>
             </Show>
-            // Bodies are text nodes: Leptos escapes them, so markup in a message stays text.
+            // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
                     Line::Stored(m) => view! {
-                        <li class="sent" data-seq=m.seq>{m.body}</li>
+                        <li class="sent" data-seq=m.seq>
+                            <span class="author">{m.author.name}</span>
+                            <span class="body">{m.body}</span>
+                        </li>
                     }.into_any(),
                     Line::Outgoing(o) => view! { <OutgoingLine conn o/> }.into_any(),
+                    Line::NewMessages => view! { <li class="divider" role="separator">"New messages"</li> }.into_any(),
                 }}
             </For>
         </ul>
@@ -140,7 +260,7 @@ fn OutgoingLine(conn: Connection, o: Outgoing) -> impl IntoView {
     let discard_id = o.client_id.clone();
     view! {
         <li class=class data-client-id=o.client_id.clone()>
-            {o.body}
+            <span class="body">{o.body}</span>
             {error.map(|e| view! {
                 <span class="why">{e}</span>
                 <button class="retry" on:click=move |_| conn.retry(retry_id.clone())>"Retry"</button>
@@ -163,7 +283,7 @@ fn Composer(conn: Connection) -> impl IntoView {
     view! {
         <p id="error" role="alert">{move || conn.error.get()}</p>
         <form id="chat-form" on:submit=on_submit>
-            <input id="input" node_ref=input autocomplete="off" placeholder="Type a message"/>
+            <input id="input" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"/>
             <button type="submit">"Send"</button>
         </form>
     }

@@ -8,7 +8,9 @@
 use super::browser::{self, new_client_id, now_ms, storage};
 use leptos::prelude::*;
 use natter_client::{EmitError, Event, Handle};
-use natter_contract::{Ack, AckError, ChatMessage, Page, PageAck, SendAck, event};
+use natter_contract::{
+    Ack, AckError, ChatMessage, CreateRoom, Joined, Me, Page, ReadMarker, ServerEvent, User, event,
+};
 use natter_session::{Action, Failure, Outgoing, Session};
 use std::{
     collections::HashSet,
@@ -17,8 +19,12 @@ use std::{
 
 /// How long the server has to ack before a request counts as lost (and is retried).
 const ACK_TIMEOUT_MS: u64 = 5_000;
-/// localStorage key of the outbox.
-const OUTBOX_KEY: &str = "natter.outbox";
+
+/// localStorage key of a user's outbox: per user, so a browser shared by two people never
+/// sends one's unsent messages as the other.
+fn outbox_key(user: &User) -> String {
+    format!("natter.outbox.{}", user.id)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -41,20 +47,27 @@ impl Status {
 
 #[derive(Clone, Copy)]
 pub struct Connection {
-    pub room: StoredValue<String>,
+    /// The room shown.
+    pub room: RwSignal<String>,
     pub status: RwSignal<Status>,
     /// `websocket` or `polling` once a transport is open.
     pub transport: RwSignal<Option<&'static str>>,
-    /// The room's stored messages; `None` until the session has taken over from the
+    /// The shown room's stored messages; `None` until the session has taken over from the
     /// server-rendered snapshot.
     pub messages: RwSignal<Option<Vec<ChatMessage>>>,
     /// Typed but not yet stored: pending or failed.
     pub pending: RwSignal<Vec<Outgoing>>,
     pub has_older: RwSignal<bool>,
+    /// The sidebar: rooms and DMs with their unread counts; `None` until the session starts.
+    pub rooms: RwSignal<Option<Vec<Joined>>>,
+    /// Where the shown room's unread part began when it was opened ("New messages").
+    pub unread_from: RwSignal<Option<u64>>,
     /// A passing remark, e.g. "back online · 3 new messages".
     pub notice: RwSignal<Option<String>>,
     /// The last request that failed, in words.
     pub error: RwSignal<Option<String>>,
+    /// The server refused the session: the page goes back to the join form.
+    pub signed_out: RwSignal<bool>,
     session: StoredValue<Arc<Mutex<Session>>>,
     handle: StoredValue<Option<Handle>>,
     /// Set by a disconnect, so the next catch-up is announced.
@@ -68,14 +81,17 @@ pub struct Connection {
 impl Connection {
     pub fn new(room: &str) -> Self {
         Connection {
-            room: StoredValue::new(room.to_owned()),
+            room: RwSignal::new(room.to_owned()),
             status: RwSignal::new(Status::Connecting),
             transport: RwSignal::new(None),
             messages: RwSignal::new(None),
             pending: RwSignal::new(Vec::new()),
             has_older: RwSignal::new(false),
+            rooms: RwSignal::new(None),
+            unread_from: RwSignal::new(None),
             notice: RwSignal::new(None),
             error: RwSignal::new(None),
+            signed_out: RwSignal::new(false),
             session: StoredValue::new(Arc::new(Mutex::new(Session::new()))),
             handle: StoredValue::new(None),
             was_away: StoredValue::new(false),
@@ -98,9 +114,31 @@ impl Connection {
         result
     }
 
+    fn me(self) -> Option<User> {
+        let session = self.session.get_value();
+        let s = session.lock().unwrap_or_else(|e| e.into_inner());
+        s.me().cloned()
+    }
+
+    /// Shows `room` (following it from `snapshot` if it is new to the session).
+    pub fn show(self, room: String, snapshot: Option<Page>) {
+        let unread_from = self.line(&room).map(|line| line.read_seq);
+        self.unread_from
+            .set(unread_from.filter(|_| self.unread(&room) > 0));
+        self.room.set(room.clone());
+        self.messages.set(None);
+        self.with_session(|s| {
+            if s.timeline(&room).is_some() {
+                Vec::new()
+            } else {
+                s.join(&room, snapshot.as_ref())
+            }
+        });
+    }
+
     /// Queue a message; `false` (with `error` set) when it was refused before sending.
     pub fn send(self, body: String) -> bool {
-        let room = self.room.get_value();
+        let room = self.room.get_untracked();
         let client_id = new_client_id();
         self.ours.update_value(|ours| {
             ours.insert(client_id.clone());
@@ -127,15 +165,68 @@ impl Connection {
     }
 
     pub fn load_older(self) {
-        let room = self.room.get_value();
+        let room = self.room.get_untracked();
         self.with_session(|s| s.load_older(&room));
     }
 
-    /// Copy what the UI shows out of the session.
+    /// Creates a public room; `done` gets its key once the server has made it.
+    pub fn create_room(self, room: String, topic: String, done: impl FnOnce(String) + 'static) {
+        let request = CreateRoom { room, topic };
+        self.request::<_, Joined>(event::CREATE_ROOM, request, move |conn, result| {
+            if let Ok(line) = result {
+                conn.add_room(line.clone());
+                done(line.room);
+            }
+            Vec::new()
+        });
+    }
+
+    /// The sidebar line of `room`.
+    fn line(self, room: &str) -> Option<Joined> {
+        self.rooms
+            .with_untracked(|rooms| rooms.as_ref()?.iter().find(|r| r.room == room).cloned())
+    }
+
+    fn unread(self, room: &str) -> u64 {
+        self.line(room).map_or(0, |line| line.unread)
+    }
+
+    fn add_room(self, line: Joined) {
+        let room = line.room.clone();
+        self.rooms.update(|rooms| {
+            let rooms = rooms.get_or_insert_with(Vec::new);
+            match rooms.iter_mut().find(|r| r.room == line.room) {
+                Some(existing) => *existing = line,
+                None => rooms.push(line),
+            }
+        });
+        // Followed from now on: its messages count as unread while another room is shown.
+        self.with_session(|s| {
+            if s.timeline(&room).is_some() {
+                Vec::new()
+            } else {
+                s.join(&room, None)
+            }
+        });
+    }
+
+    fn update_line(self, room: &str, f: impl FnOnce(&mut Joined)) {
+        self.rooms.update(|rooms| {
+            if let Some(line) = rooms
+                .as_mut()
+                .and_then(|rooms| rooms.iter_mut().find(|r| r.room == room))
+            {
+                f(line);
+            }
+        });
+    }
+
+    /// Copy what the UI shows out of the session, and move the read marker of the room in
+    /// view.
     fn refresh(self) {
         let session = self.session.get_value();
         let s = session.lock().unwrap_or_else(|e| e.into_inner());
-        let room = self.room.get_value();
+        let room = self.room.get_untracked();
         if let Some(timeline) = s.timeline(&room) {
             let messages: Vec<ChatMessage> = timeline.messages().cloned().collect();
             if self
@@ -156,6 +247,86 @@ impl Connection {
             self.notice
                 .set(Some(format!("back online · {n} new message{plural}")));
         }
+        let newest = s
+            .timeline(&room)
+            .and_then(|t| t.messages().last().map(|m| m.seq));
+        drop(s);
+        if let Some(seq) = newest {
+            self.update_line(&room, |line| line.latest_seq = line.latest_seq.max(seq));
+            self.mark_read(&room, seq);
+        }
+    }
+
+    /// Tells the server the user has seen `room` up to `seq`, while the window has focus.
+    fn mark_read(self, room: &str, seq: u64) {
+        let behind = self
+            .line(room)
+            .is_some_and(|line| line.read_seq < seq || line.unread > 0);
+        if !behind || !browser::has_focus() || self.status.get_untracked() != Status::Connected {
+            return;
+        }
+        self.update_line(room, |line| {
+            line.read_seq = seq;
+            line.unread = 0;
+        });
+        let marker = ReadMarker {
+            room: room.to_owned(),
+            seq,
+        };
+        self.request::<_, u64>(event::READ, marker, |_, _| Vec::new());
+    }
+
+    /// The window got focus back: what is shown is now seen.
+    pub fn focused(self) {
+        self.refresh();
+    }
+
+    fn on_server_event(self, event: ServerEvent) {
+        match event {
+            ServerEvent::Message(message) => {
+                let room = message.room.clone();
+                let mine = self.me().is_some_and(|me| me.id == message.author.id);
+                let seq = message.seq;
+                let shown = room == self.room.get_untracked();
+                self.update_line(&room, |line| {
+                    if seq > line.latest_seq && !mine && seq > line.read_seq {
+                        line.unread += 1;
+                    }
+                    line.latest_seq = line.latest_seq.max(seq);
+                });
+                self.with_session(|s| s.on_message(message));
+                if shown {
+                    self.refresh();
+                }
+            }
+            ServerEvent::Read(marker) => {
+                // Another tab or device read it: this one agrees.
+                let unread = {
+                    let session = self.session.get_value();
+                    let s = session.lock().unwrap_or_else(|e| e.into_inner());
+                    let me = s.me().map(|me| me.id);
+                    s.timeline(&marker.room).map(|t| {
+                        let after = t.messages().filter(|m| m.seq > marker.seq);
+                        after.filter(|m| Some(m.author.id) != me).count() as u64
+                    })
+                };
+                self.update_line(&marker.room, |line| {
+                    if marker.seq >= line.read_seq {
+                        line.read_seq = marker.seq;
+                        line.unread = unread.unwrap_or(0);
+                    }
+                });
+            }
+            ServerEvent::RoomAdded(line) => self.add_room(line),
+            ServerEvent::RoomRemoved(request) => {
+                self.rooms.update(|rooms| {
+                    if let Some(rooms) = rooms {
+                        rooms.retain(|r| r.room != request.room);
+                    }
+                });
+                self.with_session(|s| s.forget(&request.room));
+            }
+        }
     }
 
     fn on_event(self, event: Event) {
@@ -164,6 +335,7 @@ impl Connection {
             Event::Connected { .. } => {
                 self.status.set(Status::Connected);
                 self.with_session(Session::connected);
+                self.reload_sidebar();
             }
             Event::Disconnected { .. } | Event::Reconnecting { .. } => {
                 if self.status.get_untracked() != Status::Offline {
@@ -176,20 +348,32 @@ impl Connection {
             Event::ReconnectFailed => self.status.set(Status::Offline),
             Event::ConnectError { message, .. } => {
                 self.status.set(Status::Offline);
-                self.error.set(Some(message));
+                if message == "unauthorized" {
+                    self.signed_out.set(true);
+                } else {
+                    self.error.set(Some(message));
+                }
             }
-            Event::Event { name, args, .. } if name == event::CHAT_MESSAGE => {
+            Event::Event { name, args, .. } => {
                 // Anything not matching the contract is dropped, never rendered half-parsed.
-                if let Some(Ok(message)) = args
-                    .into_iter()
-                    .next()
-                    .map(serde_json::from_value::<ChatMessage>)
-                {
-                    self.with_session(|s| s.on_message(message));
+                if let Some(event) = ServerEvent::decode(&name, args.into_iter().next()) {
+                    self.on_server_event(event);
                 }
             }
             _ => {}
         }
+    }
+
+    /// After each (re)connect: the unread counts may have moved while away.
+    fn reload_sidebar(self) {
+        self.request::<_, Vec<Joined>>(event::SIDEBAR, (), |conn, result| {
+            if let Ok(rooms) = result {
+                for line in rooms {
+                    conn.add_room(line);
+                }
+            }
+            Vec::new()
+        });
     }
 
     fn perform(self, actions: Vec<Action>) {
@@ -206,13 +390,13 @@ impl Connection {
                 }
                 Action::Sync(request) => {
                     let room = request.room.clone();
-                    self.request::<_, PageAck>(event::SYNC, request, move |conn, result| {
+                    self.request::<_, Page>(event::SYNC, request, move |conn, result| {
                         conn.with_session(|s| s.on_sync(&room, result))
                     });
                 }
                 Action::History(request) => {
                     let room = request.room.clone();
-                    self.request::<_, PageAck>(
+                    self.request::<_, Page>(
                         event::HISTORY,
                         request,
                         move |conn, result: Result<Page, Failure>| {
@@ -223,7 +407,7 @@ impl Connection {
                 }
                 Action::Send(message) => {
                     let client_id = message.client_id.clone();
-                    self.request::<_, SendAck>(
+                    self.request::<_, natter_contract::Sent>(
                         event::CHAT_MESSAGE,
                         message,
                         move |conn, result| conn.with_session(|s| s.on_send(&client_id, result)),
@@ -234,21 +418,22 @@ impl Connection {
     }
 
     /// Emit `payload` with an ack and hand the outcome to `done`.
-    fn request<P, A>(
+    fn request<P, T>(
         self,
         name: &'static str,
         payload: P,
-        done: impl FnOnce(Self, Result<A::Ok, Failure>) -> Vec<Action> + 'static,
+        done: impl FnOnce(Self, Result<T, Failure>) -> Vec<Action> + 'static,
     ) where
         P: serde::Serialize + 'static,
-        A: AckPayload + 'static,
+        T: serde::de::DeserializeOwned + 'static,
+        Ack<T>: serde::de::DeserializeOwned,
     {
         let Some(handle) = self.handle.get_value() else {
             return;
         };
         leptos::task::spawn_local(async move {
             let result = match handle
-                .emit_with_ack::<P, A>(name, &payload, ACK_TIMEOUT_MS)
+                .emit_with_ack::<P, Ack<T>>(name, &payload, ACK_TIMEOUT_MS)
                 .await
             {
                 Ok(ack) => ack.into_result().map_err(Failure::Rejected),
@@ -257,8 +442,8 @@ impl Connection {
                 }
             };
             // Every refusal is shown: an unknown room, a range, an id, a store that failed.
-            if let Err(Failure::Rejected(e)) = &result {
-                self.error.set(Some(e.message.clone()));
+            if let Err(Failure::Rejected(AckError { message, .. })) = &result {
+                self.error.set(Some(message.clone()));
             }
             let actions = done(self, result);
             self.perform(actions);
@@ -267,6 +452,7 @@ impl Connection {
     }
 
     fn save_outbox(self) {
+        let Some(me) = self.me() else { return };
         let mut outbox = self
             .session
             .get_value()
@@ -275,11 +461,12 @@ impl Connection {
             .unwrap_or_default();
         // Keep what other tabs (or rooms) stored. If one of those was delivered meanwhile,
         // sending it again later is harmless: the server answers a known id with its ack.
-        let stored: Vec<Outgoing> = storage::load(OUTBOX_KEY).unwrap_or_default();
+        let key = outbox_key(&me);
+        let stored: Vec<Outgoing> = storage::load(&key).unwrap_or_default();
         self.ours.with_value(|ours| {
             outbox.extend(stored.into_iter().filter(|o| !ours.contains(&o.client_id)));
         });
-        storage::save(OUTBOX_KEY, &outbox);
+        storage::save(&key, &outbox);
     }
 }
 
@@ -306,32 +493,44 @@ impl<E> IntoActions for Result<Vec<Action>, E> {
     }
 }
 
-/// An ack type that is `Ok(T)` or an error.
-trait AckPayload: serde::de::DeserializeOwned {
-    type Ok;
-    fn into_result(self) -> Result<Self::Ok, AckError>;
+/// Whether [`start`] has run.
+pub fn started(conn: Connection) -> bool {
+    conn.rooms.with_untracked(Option::is_some)
 }
 
-impl<T: serde::de::DeserializeOwned> AckPayload for Ack<T> {
-    type Ok = T;
-    fn into_result(self) -> Result<T, AckError> {
-        match self {
-            Ack::Ok(value) => Ok(value),
-            Ack::Error(e) => Err(e),
-        }
-    }
-}
-
-/// Start the session from the server-rendered snapshot and connect. Browser only.
-pub fn start(conn: Connection, snapshot: Option<Page>) {
-    let room = conn.room.get_value();
-    let outbox: Vec<Outgoing> = storage::load(OUTBOX_KEY).unwrap_or_default();
-    let outbox: Vec<Outgoing> = outbox.into_iter().filter(|o| o.room == room).collect();
+/// Start the session for `me`, showing `shown` (a room and its server-rendered snapshot) if the
+/// user may see it, and connect. Browser only.
+pub fn start(conn: Connection, me: Me, shown: Option<(String, Page)>) {
+    let (room, snapshot) = match shown {
+        Some((room, page)) => (room, Some(page)),
+        None => (String::new(), None),
+    };
+    conn.room.set(room.clone());
+    let key = outbox_key(&me.user);
+    let outbox: Vec<Outgoing> = storage::load(&key).unwrap_or_default();
     conn.ours
         .set_value(outbox.iter().map(|o| o.client_id.clone()).collect());
+    conn.session
+        .set_value(Arc::new(Mutex::new(Session::for_user(me.user.clone()))));
+    let unread_from = me
+        .rooms
+        .iter()
+        .find(|line| line.room == room && line.unread > 0)
+        .map(|line| line.read_seq);
+    conn.unread_from.set(unread_from);
+    conn.rooms.set(Some(me.rooms.clone()));
     conn.with_session(|s| {
         s.restore_outbox(outbox);
-        s.join(&room, snapshot.as_ref())
+        let mut actions = Vec::new();
+        if snapshot.is_some() {
+            actions.extend(s.join(&room, snapshot.as_ref()));
+        }
+        for line in &me.rooms {
+            if line.room != room {
+                actions.extend(s.join(&line.room, None));
+            }
+        }
+        actions
     });
     if let Some((handle, mut events)) = browser::connect() {
         conn.handle.set_value(Some(handle));

@@ -1,21 +1,25 @@
-//! The UI. Rendered on the server, then hydrated in the browser; it talks to the server only
-//! through the Socket.IO connection in [`connection`].
+//! The UI. Rendered on the server, then hydrated in the browser; it talks to the server
+//! through server functions ([`crate::api`]) and the Socket.IO connection in [`connection`].
 
 #[cfg_attr(feature = "hydrate", path = "browser.rs")]
 #[cfg_attr(not(feature = "hydrate"), path = "browser_ssr.rs")]
 mod browser;
 mod chat;
 mod connection;
+mod join;
+mod sidebar;
 
 use leptos::prelude::*;
-use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
+    hooks::use_params_map,
     path,
 };
+use natter_contract::DEFAULT_ROOM;
 
-pub use chat::ChatPage;
+pub use chat::{ChatPage, Target};
 
 /// The HTML document around the app, rendered by the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -41,14 +45,36 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // One connection for the page's life: switching rooms keeps it, and each room its timeline.
+    provide_context(connection::Connection::new(DEFAULT_ROOM));
     view! {
-        <Title text="Natter"/>
         <Router>
             // Async: the HTML is sent once the history has loaded, complete, so it reads
             // without JavaScript (out-of-order streaming would need a script to show it).
             <Routes fallback=|| "Page not found.">
-                <Route path=path!("") view=ChatPage ssr=SsrMode::Async/>
+                <Route
+                    path=path!("")
+                    view=|| view! { <ChatPage target=Signal::stored(Target::Room(DEFAULT_ROOM.to_owned()))/> }
+                    ssr=SsrMode::Async
+                />
+                <Route path=path!("r/:room") view=RoomRoute ssr=SsrMode::Async/>
+                <Route path=path!("dm/:name") view=DmRoute ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }
+}
+
+#[component]
+fn RoomRoute() -> impl IntoView {
+    let params = use_params_map();
+    let target =
+        Signal::derive(move || Target::Room(params.read().get("room").unwrap_or_default()));
+    view! { <ChatPage target/> }
+}
+
+#[component]
+fn DmRoute() -> impl IntoView {
+    let params = use_params_map();
+    let target = Signal::derive(move || Target::Dm(params.read().get("name").unwrap_or_default()));
+    view! { <ChatPage target/> }
 }

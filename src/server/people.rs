@@ -10,7 +10,7 @@ use socketioxide::SocketIo;
 
 use super::{
     auth::{self, Token},
-    store::{ChatStore, StoreError},
+    store::ChatStore,
 };
 
 /// The Socket.IO room of every socket a user has open: live sidebar and marker updates.
@@ -80,20 +80,29 @@ pub async fn sign_out(store: &dyn ChatStore, io: &SocketIo, secret: &str) -> Res
 /// whether or not it exists; so is a public room the user has not joined.
 pub async fn authorize(store: &dyn ChatStore, user: &User, room: &str) -> Result<(), ErrorCode> {
     room_name(room)?;
-    if let Some((a, b)) = dm_members(room) {
-        if user.id != a && user.id != b {
-            return Err(ErrorCode::Forbidden);
-        }
-        // The first message creates the conversation.
-        store.ensure_dm(room, a, b).await?;
-        return Ok(());
-    }
     if store.is_member(room, user.id).await? {
         return Ok(());
     }
-    // Public rooms are listed for all to see, so saying one does not exist gives nothing away.
-    store.latest_seq(room).await?;
-    Err(ErrorCode::Forbidden)
+    if let Some((a, b)) = dm_members(room)
+        && (user.id == a || user.id == b)
+    {
+        // One of the pair: the first message (or look) creates the conversation.
+        store.ensure_dm(room, a, b).await?;
+        return Ok(());
+    }
+    Err(refusal(store, room).await)
+}
+
+/// Why a user who is not in `room` is refused: a public room's existence is no secret, so a
+/// missing one is `unknown_room`; about DMs nothing is said.
+async fn refusal(store: &dyn ChatStore, room: &str) -> ErrorCode {
+    if dm_members(room).is_some() {
+        return ErrorCode::Forbidden;
+    }
+    match store.latest_seq(room).await {
+        Ok(_) => ErrorCode::Forbidden,
+        Err(error) => error.code(),
+    }
 }
 
 pub async fn public_rooms(store: &dyn ChatStore) -> Result<Vec<RoomInfo>, ErrorCode> {
@@ -142,7 +151,7 @@ pub async fn leave_room(
 ) -> Result<(), ErrorCode> {
     new_room_name(room).map_err(|_| ErrorCode::UnknownRoom)?;
     if !store.leave_room(room, user.id).await? {
-        return Err(ErrorCode::Forbidden);
+        return Err(refusal(store, room).await);
     }
     if let Some(ns) = io.of("/") {
         // The user's sockets stop receiving the room at once, on every tab.
@@ -176,10 +185,9 @@ pub async fn mark_read(
     seq: u64,
 ) -> Result<u64, ErrorCode> {
     room_name(room)?;
-    let now = store
-        .mark_read(room, user.id, seq)
-        .await?
-        .ok_or(ErrorCode::Forbidden)?;
+    let Some(now) = store.mark_read(room, user.id, seq).await? else {
+        return Err(refusal(store, room).await);
+    };
     if let Some(ns) = io.of("/") {
         let marker = natter_contract::ReadMarker {
             room: room.to_owned(),
@@ -229,11 +237,5 @@ async fn emit<T: serde::Serialize + ?Sized>(
     if let Err(error) = to.emit(name, payload).await {
         // A full or closed client queue: that tab refreshes its sidebar on reconnect.
         tracing::debug!(%error, name, "an update did not reach every tab");
-    }
-}
-
-impl From<StoreError> for Option<ErrorCode> {
-    fn from(error: StoreError) -> Self {
-        Some(error.code())
     }
 }

@@ -11,8 +11,8 @@ use std::time::Duration;
 async fn binary_is_refused_over(transport: TransportKind) {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut bystander = Client::member(&server.url(), &[WebSocket]).await;
-    let mut c = Client::member(&server.url(), &[transport]).await;
+    let mut bystander = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
+    let mut c = Client::member(&server.url(), &[transport], &server.token().await).await;
     let timeout_ms = STEP.as_millis() as u64;
 
     let id = new_id();

@@ -8,12 +8,24 @@ use serde_json::{Value, json};
 use std::ops::{Deref, DerefMut};
 use tokio::time::timeout;
 
-/// Options for `url` with the given transports, upgrade on when WebSocket is among them.
-pub fn options(url: &str, transports: &[TransportKind]) -> Options {
+/// Options for `url` with the given transports, upgrade on when WebSocket is among them,
+/// joining "/" with the session `token`.
+pub fn options(url: &str, transports: &[TransportKind], token: &str) -> Options {
     let mut options = events::options(url, transports);
     // Reconnect within a test's patience; socket.io's 1–5 s backoff would dominate run time.
     options.config.backoff.min_ms = 100;
     options.config.backoff.max_ms = 500;
+    signed_in(options, token)
+}
+
+/// The CONNECT auth payload of a client that holds no cookie: Natter refuses "/" without it.
+pub fn auth(token: &str) -> Value {
+    json!({ "token": token })
+}
+
+/// `options` joining "/" (only) with the session `token`.
+pub fn signed_in(mut options: Options, token: &str) -> Options {
+    options.namespaces = vec![("/".into(), Some(auth(token)))];
     options
 }
 
@@ -47,9 +59,10 @@ impl Client {
         Client(events::Client::new(native::connect(options)))
     }
 
-    /// Connected on `/` over `transports`, and subscribed to the default room.
-    pub async fn member(url: &str, transports: &[TransportKind]) -> Client {
-        let mut c = Client::connect(options(url, transports));
+    /// Connected on `/` over `transports` with the session `token`, and subscribed to the
+    /// default room.
+    pub async fn member(url: &str, transports: &[TransportKind], token: &str) -> Client {
+        let mut c = Client::connect(options(url, transports, token));
         c.connected("/").await;
         c.sync(0).await;
         c

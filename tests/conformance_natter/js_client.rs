@@ -1,12 +1,13 @@
 //! The official JavaScript client (npm socket.io-client 4.8.x, tests/fixtures/js-client.js)
 //! against Natter: what the browser bundle would do, checked from outside our own client.
-//! Without node or the package the test fails, saying what to install: a check that skips
-//! itself proves nothing.
+//! The script connects with `auth: {token}`, the session of a user made here (NATTER_TOKEN),
+//! and checks that a client without one is refused. Without node or the package the test
+//! fails, saying what to install: a check that skips itself proves nothing.
 
 use crate::{client::*, server::*};
 use natter_client::TransportKind::WebSocket;
 use natter_testkit::node;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::{process::Stdio, time::Duration};
 use tokio::process::Command;
 
@@ -18,10 +19,12 @@ async fn the_official_js_client_talks_to_natter() {
     node::require("the official JS client test", "socket.io-client", "4.8.");
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
+    let js = server.user("js-client").await;
     let script = node::workspace_root().join("tests/fixtures/js-client.js");
     let run = Command::new("node")
         .arg(&script)
         .arg(server.url())
+        .env("NATTER_TOKEN", &js.token)
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -56,8 +59,18 @@ async fn the_official_js_client_talks_to_natter() {
             ("polling", "polling")
         ]
     );
+    let author = json!({"id": js.user.id, "name": "js-client"});
+    for run in runs {
+        assert_eq!(run["author"], author, "{run}");
+    }
+    let refused = &summary["refused"];
+    assert_eq!(
+        (&refused["message"], &refused["reconnect_attempts"]),
+        (&json!("unauthorized"), &json!(0)),
+        "{refused}"
+    );
     // What the script was told is what the store holds: each message once, in its place.
-    let observer = Client::member(&server.url(), &[WebSocket]).await;
+    let observer = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
     let page = observer.sync(0).await;
     for run in runs {
         let id = run["client_id"].as_str().unwrap();

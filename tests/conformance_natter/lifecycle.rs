@@ -24,7 +24,7 @@ async fn ping_timeout_then_reconnect(transports: &[TransportKind]) {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
     let proxy = Proxy::start(server.port).await;
-    let mut c = Client::member(&proxy.url(), transports).await;
+    let mut c = Client::member(&proxy.url(), transports, &server.token().await).await;
     if transports.contains(&WebSocket) {
         c.upgraded().await;
     }
@@ -46,14 +46,15 @@ async fn ping_timeout_over_polling_then_reconnects() {
 }
 
 /// The server dies (every socket dropped, no close sent) and comes back on the same port and
-/// data dir: the client reconnects with backoff, history survived, and an at-least-once emit
-/// made while the server was down is delivered.
+/// data dir: the client reconnects with backoff, its session and history survived, and an
+/// at-least-once emit made while the server was down is delivered.
 #[tokio::test]
 async fn reconnects_after_the_server_restarts() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
     let (port, url) = (server.port, server.url());
-    let mut c = Client::connect(options(&url, &[Polling, WebSocket]));
+    let token = server.token().await;
+    let mut c = Client::connect(options(&url, &[Polling, WebSocket], &token));
     c.connected("/").await;
     c.sync(0).await;
     c.upgraded().await;
@@ -109,7 +110,7 @@ async fn a_graceful_shutdown_is_followed_by_a_reconnect() {
     let (port, url) = (server.port, server.url());
     let mut clients = Vec::new();
     for transports in [&[Polling][..], &[WebSocket], &[Polling, WebSocket]] {
-        let mut c = Client::member(&url, transports).await;
+        let mut c = Client::member(&url, transports, &server.token().await).await;
         if transports.len() == 2 {
             c.upgraded().await;
         }
@@ -140,7 +141,7 @@ async fn a_graceful_shutdown_is_followed_by_a_reconnect() {
 async fn a_server_disconnect_is_final() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[WebSocket]).await;
+    let mut c = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
     server.disconnect_all().await;
     assert_eq!(
         c.disconnect_reason().await,
@@ -160,7 +161,7 @@ async fn leaving_flushes_what_was_queued() {
     let server = Natter::start(config(data.path())).await;
     let mut ids = Vec::new();
     for transport in [Polling, WebSocket] {
-        let mut c = Client::member(&server.url(), &[transport]).await;
+        let mut c = Client::member(&server.url(), &[transport], &server.token().await).await;
         for n in 0..2 {
             let id = new_id();
             let payload = chat(&id, &format!("{transport:?} {n}"));
@@ -192,7 +193,7 @@ async fn leaving_flushes_what_was_queued() {
         );
     }
     // Nothing acked them, so they are only known to be stored once the writer gets to them.
-    let observer = Client::member(&server.url(), &[WebSocket]).await;
+    let observer = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
     let deadline = Instant::now() + STEP;
     loop {
         let page = observer.sync(0).await;

@@ -1,6 +1,6 @@
 //! Natter's event contract over each transport: `sync` and `chat message` with their acks,
-//! the broadcast to every synced client, and the error acks. (The server never asks a client
-//! for an ack, so acks go one way only.)
+//! the broadcast to every synced client (naming the author the session belongs to), and the
+//! error acks. (The server never asks a client for an ack, so acks go one way only.)
 
 use crate::{client::*, server::*};
 use natter_client::{Event, TransportKind, TransportKind::*};
@@ -11,11 +11,14 @@ use std::time::Duration;
 async fn events_and_acks_over(transport: TransportKind, listener_transport: TransportKind) {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::connect(options(&server.url(), &[transport]));
+    let author = server.user("author").await;
+    let mut c = Client::connect(options(&server.url(), &[transport], &author.token));
     c.connected("/").await;
-    let mut listener = Client::member(&server.url(), &[listener_transport]).await;
+    let token = server.token().await;
+    let mut listener = Client::member(&server.url(), &[listener_transport], &token).await;
     // Not synced yet: it must not hear the room.
-    let mut bystander = Client::connect(options(&server.url(), &[transport]));
+    let token = server.token().await;
+    let mut bystander = Client::connect(options(&server.url(), &[transport], &token));
     bystander.connected("/").await;
 
     let page = c.sync(0).await;
@@ -33,6 +36,11 @@ async fn events_and_acks_over(transport: TransportKind, listener_transport: Tran
         assert_eq!(
             (&message["room"], &message["body"]),
             (&json!(DEFAULT_ROOM), &json!("héllo ✓ \u{1e} 😀"))
+        );
+        assert_eq!(
+            message["author"],
+            json!({"id": author.user.id, "name": "author"}),
+            "{message}"
         );
     }
     bystander
@@ -99,7 +107,7 @@ fn error_code(ack: &Value) -> &str {
 async fn refusals_come_back_as_error_acks() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[WebSocket]).await;
+    let mut c = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
     let cases = [
         (
             event::CHAT_MESSAGE,

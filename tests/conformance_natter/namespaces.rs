@@ -6,11 +6,13 @@ use natter_client::{Event, Options};
 use std::time::Duration;
 
 /// Long enough for a retry to have happened had the client scheduled one.
-const QUIET: Duration = Duration::from_millis(1500);
+pub const QUIET: Duration = Duration::from_millis(1500);
 
-fn with_namespaces(url: &str, namespaces: &[&str]) -> Options {
+/// Each namespace with the session `token`, so that only the namespace can be refused.
+fn with_namespaces(url: &str, namespaces: &[&str], token: &str) -> Options {
     let mut options = Options::new(url);
-    options.namespaces = namespaces.iter().map(|n| (n.to_string(), None)).collect();
+    let joined = |n: &&str| (n.to_string(), Some(auth(token)));
+    options.namespaces = namespaces.iter().map(joined).collect();
     options
 }
 
@@ -18,7 +20,8 @@ fn with_namespaces(url: &str, namespaces: &[&str]) -> Options {
 async fn an_unknown_namespace_is_refused_while_root_keeps_working() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::connect(with_namespaces(&server.url(), &["/", "/admin"]));
+    let token = server.token().await;
+    let mut c = Client::connect(with_namespaces(&server.url(), &["/", "/admin"], &token));
     let (message, data) = c.connect_error("/admin").await;
     assert_eq!((message.as_str(), data), ("Invalid namespace", None));
     c.seen_connected("/").await;
@@ -32,7 +35,7 @@ async fn an_unknown_namespace_is_refused_while_root_keeps_working() {
     })
     .await;
     // Asking again is the application's call, and gets the same answer on the same session.
-    c.handle.connect("/admin", None).unwrap();
+    c.handle.connect("/admin", Some(auth(&token))).unwrap();
     c.expect("a second ConnectError /admin", STEP, |e| {
         matches!(e, Event::ConnectError { nsp, .. } if nsp == "/admin").then_some(())
     })
@@ -52,9 +55,11 @@ async fn an_unknown_namespace_is_refused_while_root_keeps_working() {
 async fn refused_as_the_only_namespace_the_client_closes() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::connect(with_namespaces(&server.url(), &["/admin"]));
+    let token = server.token().await;
+    let mut c = Client::connect(with_namespaces(&server.url(), &["/admin"], &token));
     c.refused_and_closed(QUIET).await;
     // The server is unharmed.
-    let mut other = Client::member(&server.url(), &[natter_client::TransportKind::WebSocket]).await;
+    let websocket = [natter_client::TransportKind::WebSocket];
+    let mut other = Client::member(&server.url(), &websocket, &token).await;
     other.round_trip("still serving").await;
 }

@@ -13,8 +13,8 @@ async fn a_resend_after_a_lost_ack_is_stored_once() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
     let proxy = Proxy::start(server.port).await;
-    let mut observer = Client::member(&server.url(), &[WebSocket]).await;
-    let mut c = Client::member(&proxy.url(), &[WebSocket]).await;
+    let mut observer = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
+    let mut c = Client::member(&proxy.url(), &[WebSocket], &server.token().await).await;
 
     // The message reaches the server; nothing (ack, broadcast, pings) comes back.
     proxy.freeze_replies();
@@ -56,13 +56,14 @@ async fn a_resend_after_a_lost_ack_is_stored_once() {
     assert_eq!(page["latest_seq"], stored["seq"], "{page}");
 }
 
-/// A resend does not even need the same body: the `client_id` alone names the message, so an
-/// edited retry cannot sneak in a second row.
+/// A resend does not even need the same body: the `client_id` alone names the message among
+/// its author's, so an edited retry cannot sneak in a second row. Another author's message
+/// with the same `client_id` is a message of its own.
 #[tokio::test]
 async fn the_client_id_alone_names_the_message() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[Polling]).await;
+    let mut c = Client::member(&server.url(), &[Polling], &server.token().await).await;
     let id = new_id();
     let first = c.say(&id, "original").await;
     let message = c.broadcast(&id).await;
@@ -70,4 +71,16 @@ async fn the_client_id_alone_names_the_message() {
     assert_eq!(first, second);
     let page = c.sync(0).await;
     assert_eq!(copies_of(&page, &id), [&message]);
+
+    let mut other = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
+    let theirs = other.say(&id, "someone else's").await;
+    assert_eq!(
+        theirs["seq"],
+        first["seq"].as_u64().unwrap() + 1,
+        "{theirs}"
+    );
+    let theirs = other.broadcast(&id).await;
+    let page = c.sync(0).await;
+    assert_eq!(copies_of(&page, &id), [&message, &theirs]);
+    assert_ne!(message["author"], theirs["author"], "{page}");
 }

@@ -3,13 +3,21 @@
 //! an in-process server gets to its process dying, which the restart scenarios need. (An abort
 //! of `axum::serve` alone would leave the spawned connection tasks, and so their WebSockets,
 //! running.)
+//!
+//! Natter refuses a CONNECT without a session, so every client here connects as a user made
+//! with [`Natter::user`] (in the server's own store, on the server's runtime).
 
 use leptos::config::LeptosOptions;
-use natter::server::{Config, router, store};
+use natter::server::{
+    Config, people, router,
+    store::{self, ChatStore, SharedStore},
+};
+use natter_contract::User;
 use socketioxide::SocketIo;
 use std::{
     future::IntoFuture,
     path::{Path, PathBuf},
+    sync::{Arc, Weak},
     thread::JoinHandle,
     time::Duration,
 };
@@ -36,10 +44,23 @@ enum Stop {
     Graceful,
 }
 
+/// A user with a session: what a client sends as its CONNECT auth, `{"token": …}`.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user: User,
+    pub token: String,
+}
+
+/// What a started server hands back to the test.
+type Ready = (u16, SocketIo, SharedStore, runtime::Handle);
+
 /// A running server; killed (every connection dropped) when dropped.
 pub struct Natter {
     pub port: u16,
     io: SocketIo,
+    /// Weak, so that the store still goes with the server's runtime, as it would with its
+    /// process.
+    store: Weak<dyn ChatStore>,
     rt: runtime::Handle,
     stop: Option<oneshot::Sender<Stop>>,
     thread: Option<JoinHandle<()>>,
@@ -65,13 +86,14 @@ impl Natter {
             // Bounded: a blocking task that never ends must not hang the test.
             rt.shutdown_timeout(Duration::from_secs(2));
         });
-        let (port, io, rt) = tokio::time::timeout(STEP, ready)
+        let (port, io, store, rt) = tokio::time::timeout(STEP, ready)
             .await
             .expect("Natter did not start in time")
             .expect("Natter failed to start (see the panic above)");
         Natter {
             port,
             io,
+            store: Arc::downgrade(&store),
             rt,
             stop: Some(stop),
             thread: Some(thread),
@@ -80,6 +102,32 @@ impl Natter {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A new user called `name` (in the default room, as every new user is) with a session,
+    /// as `/api/join` would make them. The session lives in the data dir, so it still holds
+    /// after a restart on the same one.
+    pub async fn user(&self, name: &str) -> TestUser {
+        let store = self.store.upgrade().expect("the server is running");
+        let owned = name.to_owned();
+        let joined = self
+            .rt
+            .spawn(async move { people::join(store.as_ref(), &owned, None).await });
+        let joined = tokio::time::timeout(STEP, joined)
+            .await
+            .unwrap_or_else(|_| panic!("joining as {name} took over {STEP:?}"))
+            .expect("the join task");
+        let (user, token) = joined.unwrap_or_else(|code| panic!("cannot join as {name}: {code:?}"));
+        TestUser {
+            user,
+            token: token.secret,
+        }
+    }
+
+    /// The session token of a new user with a name of its own: what most clients need.
+    pub async fn token(&self) -> String {
+        let name = format!("c-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        self.user(&name).await.token
     }
 
     /// Stop gracefully (see [`Stop::Graceful`]); the port is free once this returns.
@@ -123,7 +171,7 @@ impl Drop for Natter {
 async fn serve(
     port: u16,
     config: Config,
-    ready: oneshot::Sender<(u16, SocketIo, runtime::Handle)>,
+    ready: oneshot::Sender<Ready>,
     stopped: oneshot::Receiver<Stop>,
 ) {
     let store = store::open(&config).await.expect("open the SQLite store");
@@ -131,7 +179,7 @@ async fn serve(
     let listener = bind(port).await;
     let port = listener.local_addr().expect("a bound address").port();
     if ready
-        .send((port, io.clone(), runtime::Handle::current()))
+        .send((port, io.clone(), store.clone(), runtime::Handle::current()))
         .is_err()
     {
         return;

@@ -13,7 +13,7 @@ use std::time::Duration;
 async fn connects_over_polling_only() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[Polling]).await;
+    let mut c = Client::member(&server.url(), &[Polling], &server.token().await).await;
     c.round_trip("over polling").await;
     assert_eq!(c.transports(), [Polling]);
     assert!(c.disconnects().is_empty(), "{:?}", c.disconnects());
@@ -23,7 +23,7 @@ async fn connects_over_polling_only() {
 async fn connects_over_websocket_only() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[WebSocket]).await;
+    let mut c = Client::member(&server.url(), &[WebSocket], &server.token().await).await;
     c.round_trip("over websocket").await;
     assert_eq!(c.transports(), [WebSocket]);
     assert!(c.disconnects().is_empty(), "{:?}", c.disconnects());
@@ -33,7 +33,8 @@ async fn connects_over_websocket_only() {
 async fn opens_on_polling_then_upgrades_to_websocket() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::connect(Options::new(server.url()));
+    let token = server.token().await;
+    let mut c = Client::connect(signed_in(Options::new(server.url()), &token));
     c.connected("/").await;
     // Synced and chatting while the probe may still be under way.
     c.sync(0).await;
@@ -57,7 +58,8 @@ async fn a_websocket_only_natter_is_reached_by_falling_back() {
     let mut config = config(data.path());
     config.transports = Transports::WEBSOCKET_ONLY;
     let server = Natter::start(config).await;
-    let mut c = Client::connect(Options::new(server.url()));
+    let token = server.token().await;
+    let mut c = Client::connect(signed_in(Options::new(server.url()), &token));
     c.connected("/").await;
     c.sync(0).await;
     c.round_trip("fell back").await;
@@ -71,7 +73,8 @@ async fn a_polling_only_natter_keeps_the_session_on_polling() {
     let mut config = config(data.path());
     config.transports = Transports::POLLING_ONLY;
     let server = Natter::start(config).await;
-    let mut c = Client::member(&server.url(), &[Polling, WebSocket]).await;
+    let token = server.token().await;
+    let mut c = Client::member(&server.url(), &[Polling, WebSocket], &token).await;
     c.round_trip("no upgrade offered").await;
     c.refute("an upgrade", Duration::from_millis(500), |e| {
         matches!(e, Event::Transport(WebSocket) | Event::UpgradeFailed(_))
@@ -88,7 +91,8 @@ async fn a_blocked_websocket_leaves_the_session_on_polling() {
     let server = Natter::start(config(data.path())).await;
     let proxy = Proxy::start(server.port).await;
     proxy.refuse_websockets();
-    let mut c = Client::connect(Options::new(proxy.url()));
+    let token = server.token().await;
+    let mut c = Client::connect(signed_in(Options::new(proxy.url()), &token));
     c.upgrade_failed().await;
     c.seen_connected("/").await;
     c.sync(0).await;
@@ -124,7 +128,8 @@ async fn burst(c: &mut Client, n: usize, filler: &str) {
 async fn a_burst_across_the_upgrade_keeps_its_order() {
     let data = tempfile::tempdir().unwrap();
     let server = Natter::start(config(data.path())).await;
-    let mut c = Client::member(&server.url(), &[Polling, WebSocket]).await;
+    let token = server.token().await;
+    let mut c = Client::member(&server.url(), &[Polling, WebSocket], &token).await;
     burst(&mut c, 100, "").await;
     c.upgraded().await;
     assert_eq!(c.sync(0).await["latest_seq"], 100);
@@ -139,7 +144,7 @@ async fn polling_batches_within_max_payload() {
     let mut config = config(data.path());
     config.max_payload = 2048;
     let server = Natter::start(config).await;
-    let mut c = Client::member(&server.url(), &[Polling]).await;
+    let mut c = Client::member(&server.url(), &[Polling], &server.token().await).await;
     burst(&mut c, 60, &"x".repeat(150)).await;
     assert_eq!(c.sync(0).await["latest_seq"], 60);
     assert!(c.disconnects().is_empty(), "{:?}", c.disconnects());

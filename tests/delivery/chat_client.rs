@@ -1,16 +1,57 @@
 //! A native chat client for tests: the browser's delivery logic ([`Session`]) driven over the
 //! native Socket.IO client, so a test can run dozens of real clients against a real server.
+//! Each client is a user of its own, signed in over HTTP as the join form does ([`join`]),
+//! and sends its session token as the CONNECT auth, which Natter requires.
 
 use futures::{StreamExt, channel::mpsc};
 use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
-use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, event};
+use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, User, event};
 use natter_session::{Action, Failure, Session};
+use serde_json::{Value, json};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 const ACK_TIMEOUT_MS: u64 = 3_000;
+
+/// A user with a session.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    /// The `natter_session` cookie's value, sent here as the CONNECT auth `{"token": …}`.
+    pub token: String,
+}
+
+/// Joins as a new user called `name` (POST `/api/join`, no password), as the join form does:
+/// the user from the answer, the session token from its `Set-Cookie`.
+pub async fn join(url: &str, name: &str) -> Member {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("an HTTP client");
+    let response = http
+        .post(format!("{url}/api/join"))
+        .form(&[("name", name)])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST /api/join as {name}: {e}"));
+    let status = response.status();
+    let token = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| cookie.split(';').next()?.strip_prefix("natter_session="))
+        .map(str::to_owned);
+    let body = response.text().await.unwrap_or_default();
+    let (Some(token), true) = (token, status.is_success()) else {
+        panic!("joining as {name} set no session cookie: {status} {body}");
+    };
+    let me: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let user = serde_json::from_value(me["user"].clone()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    Member { user, token }
+}
 
 enum Done {
     Resume,
@@ -26,16 +67,18 @@ pub struct ChatClient {
 }
 
 impl ChatClient {
-    /// Connect to `url` over `transports` (first = opened, rest = upgrades) and follow the
-    /// default room.
-    pub fn start(url: &str, transports: Vec<TransportKind>) -> ChatClient {
+    /// Connect to `url` as `member` over `transports` (first = opened, rest = upgrades) and
+    /// follow the default room.
+    pub fn start(url: &str, member: &Member, transports: Vec<TransportKind>) -> ChatClient {
         let mut options = Options::new(url);
+        options.namespaces = vec![("/".into(), Some(json!({ "token": member.token })))];
         options.config.engine.transports = transports;
         // Reconnect quickly: the restarts take about a second.
         options.config.backoff.min_ms = 200;
         options.config.backoff.max_ms = 1000;
         let (handle, events) = native::connect(options);
-        let session = Arc::new(Mutex::new(Session::new()));
+        // Only this user's own messages settle its outbox: resend keys are unique per author.
+        let session = Arc::new(Mutex::new(Session::for_user(member.user.clone())));
         session.lock().unwrap().join(DEFAULT_ROOM, None);
         let (outbox, bodies) = mpsc::unbounded();
         tokio::spawn(drive(handle.clone(), session.clone(), events, bodies));

@@ -1,34 +1,102 @@
-//! The server functions the UI renders its first screen with.
+//! The server functions: the first screen, joining, signing in and out, and CSRF.
+
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::*;
 
-async fn call(server: &Server, function: &str, form: &[(&str, &str)]) -> (u16, String) {
-    let response = http()
+/// What a server function answered.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    /// The `Set-Cookie` header for the session cookie, if any.
+    pub cookie: Option<String>,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        assert_eq!(self.status, 200, "{}", self.body);
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+
+    /// Asserts a refusal with `code` (the body is `<code>: <text>`).
+    pub fn refused(&self, code: &str) {
+        assert_ne!(self.status, 200, "expected {code}, got {}", self.body);
+        assert!(
+            self.body.contains(&format!("{code}: ")),
+            "expected {code}: {}",
+            self.body
+        );
+    }
+
+    /// The session token the cookie sets.
+    pub fn token(&self) -> String {
+        let cookie = self.cookie.as_deref().expect("no Set-Cookie");
+        let value = cookie.split(';').next().unwrap();
+        value.strip_prefix("natter_session=").unwrap().to_owned()
+    }
+}
+
+/// POSTs `form` to `/api/<function>`, with the session cookie `session` if given.
+pub async fn call(
+    server: &Server,
+    function: &str,
+    session: Option<&str>,
+    form: &[(&str, &str)],
+) -> Reply {
+    call_from(server, None, function, session, form).await
+}
+
+/// [`call`] with an `Origin` header.
+pub async fn call_from(
+    server: &Server,
+    origin: Option<&str>,
+    function: &str,
+    session: Option<&str>,
+    form: &[(&str, &str)],
+) -> Reply {
+    let mut request = http()
         .post(server.url(&format!("/api/{function}")))
-        .form(form)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
+        .form(form);
+    if let Some(token) = session {
+        request = request.header("cookie", format!("natter_session={token}"));
+    }
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = request.send().await.unwrap();
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("natter_session="))
+        .map(str::to_owned);
+    Reply {
+        status: response.status().as_u16(),
+        body: response.text().await.unwrap(),
+        cookie,
+    }
+}
+
+async fn join(server: &Server, name: &str, password: Option<&str>) -> Reply {
+    let mut form = vec![("name", name)];
+    form.extend(password.map(|password| ("password", password)));
+    call(server, "join", None, &form).await
 }
 
 #[tokio::test]
-async fn recent_and_older_messages_read_the_store() {
+async fn recent_messages_read_the_store() {
     let server = start(test_config()).await;
-    let mut alice = WsClient::join(&server).await;
+    let mut tester = WsClient::join(&server).await;
     for n in 1..=5 {
-        alice.chat(n, &message(&format!("m{n}"))).await;
+        tester.chat(n, &message(&format!("m{n}"))).await;
     }
-    let (status, body) = call(
-        &server,
-        "recent_messages",
-        &[("room", "general"), ("limit", "2")],
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    let page: Value = serde_json::from_str(&body).unwrap();
+    let token = Some(server.tester.token.as_str());
+    let form = [("room", "general"), ("limit", "2")];
+    let page = call(&server, "recent_messages", token, &form).await.json();
     let seqs: Vec<_> = page["messages"]
         .as_array()
         .unwrap()
@@ -41,52 +109,188 @@ async fn recent_and_older_messages_read_the_store() {
         (Some(true), Some(5))
     );
     assert_eq!(page["messages"][1]["body"], "m5");
+    assert_eq!(page["messages"][1]["author"]["name"], "tester");
+    assert_eq!(page["messages"][1]["author"]["id"], server.tester.user.id);
 
-    let older = [("room", "general"), ("before_seq", "4"), ("limit", "10")];
-    let (status, body) = call(&server, "older_messages", &older).await;
-    assert_eq!(status, 200, "{body}");
-    let page: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(page["messages"].as_array().unwrap().len(), 3);
+    let form = [("room", "general"), ("limit", "10")];
+    let page = call(&server, "recent_messages", token, &form).await.json();
+    assert_eq!(page["messages"].as_array().unwrap().len(), 5);
     assert_eq!(page["has_more"], false);
 }
 
 #[tokio::test]
 async fn bad_arguments_get_clear_errors() {
     let server = start(test_config()).await;
-    for (function, form, code) in [
-        (
-            "recent_messages",
-            vec![("room", "nowhere"), ("limit", "10")],
-            "unknown_room",
-        ),
-        (
-            "recent_messages",
-            vec![("room", "../etc"), ("limit", "10")],
-            "unknown_room",
-        ),
-        (
-            "recent_messages",
-            vec![("room", "general"), ("limit", "0")],
-            "seq_out_of_range",
-        ),
-        (
-            "recent_messages",
-            vec![("room", "general"), ("limit", "201")],
-            "seq_out_of_range",
-        ),
-        (
-            "older_messages",
-            vec![("room", "general"), ("before_seq", "0"), ("limit", "5")],
-            "seq_out_of_range",
-        ),
-        (
-            "older_messages",
-            vec![("room", "general"), ("before_seq", "9"), ("limit", "5")],
-            "seq_out_of_range",
-        ),
+    let token = Some(server.tester.token.as_str());
+    for (room, limit, code) in [
+        ("nowhere", "10", "unknown_room"),
+        ("../etc", "10", "unknown_room"),
+        ("dm.2.1", "10", "unknown_room"),
+        ("general", "0", "seq_out_of_range"),
+        ("general", "201", "seq_out_of_range"),
     ] {
-        let (status, body) = call(&server, function, &form).await;
-        assert_eq!(status, 500, "{function} {form:?}: {body}");
-        assert!(body.contains(code), "{function} {form:?}: {body}");
+        let form = [("room", room), ("limit", limit)];
+        let reply = call(&server, "recent_messages", token, &form).await;
+        assert_eq!(reply.status, 500, "{room} {limit}: {}", reply.body);
+        reply.refused(code);
     }
+    let dm = call(&server, "open_dm", token, &[("name", "nobody")]).await;
+    dm.refused("unknown_user");
+    let room = call(&server, "join_room", token, &[("room", "nowhere")]).await;
+    room.refused("unknown_room");
+}
+
+#[tokio::test]
+async fn joining_sets_an_http_only_session_cookie() {
+    let server = start(test_config()).await;
+    let joined = join(&server, "dana", None).await;
+    let me = joined.json();
+    assert_eq!(me["user"]["name"], "dana");
+    assert_eq!(me["has_password"], false);
+    assert_eq!(me["rooms"][0]["room"], "general");
+    let cookie = joined.cookie.clone().expect("no session cookie");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "{cookie}");
+
+    let token = joined.token();
+    let current = call(&server, "current_user", Some(&token), &[])
+        .await
+        .json();
+    assert_eq!(current["user"], me["user"]);
+    assert_eq!(current["rooms"], me["rooms"]);
+    assert_eq!(
+        call(&server, "current_user", None, &[]).await.json(),
+        Value::Null
+    );
+}
+
+#[tokio::test]
+async fn taken_lookalike_and_invalid_names_are_refused() {
+    let server = start(test_config()).await;
+    for (name, code) in [
+        ("tester", "name_taken"),
+        ("TESTER", "name_taken"),
+        ("t\u{0435}ster", "name_taken"), // Cyrillic е
+        ("admin", "ok"),
+        ("\u{0430}dmin", "name_taken"), // Cyrillic а
+        ("system", "name_taken"),
+        ("bad name", "invalid_name"),
+        ("x", "invalid_name"),
+        ("..", "invalid_name"),
+        ("", "invalid_name"),
+    ] {
+        let reply = join(&server, name, None).await;
+        if code == "ok" {
+            assert_eq!(reply.json()["user"]["name"], name);
+            continue;
+        }
+        reply.refused(code);
+        assert_eq!(reply.cookie, None, "{name}");
+    }
+    let short = join(&server, "newcomer", Some("short")).await;
+    short.refused("invalid_password");
+}
+
+#[tokio::test]
+async fn a_password_signs_in_again_and_only_the_right_one() {
+    let server = start(test_config()).await;
+    let first = join(&server, "erin", Some("correct horse")).await;
+    let me = first.json();
+    assert_eq!(me["has_password"], true);
+
+    join(&server, "erin", None).await.refused("name_taken");
+    let wrong = join(&server, "Erin", Some("battery staple")).await;
+    wrong.refused("bad_credentials");
+    assert_eq!(wrong.cookie, None);
+    // A name without a password cannot be signed in to at all.
+    let tester = join(&server, "tester", Some("anything at all")).await;
+    tester.refused("bad_credentials");
+
+    let again = join(&server, "erin", Some("correct horse")).await;
+    assert_eq!(again.json()["user"], me["user"]);
+    assert_ne!(again.token(), first.token());
+    for token in [first.token(), again.token()] {
+        let current = call(&server, "current_user", Some(&token), &[])
+            .await
+            .json();
+        assert_eq!(current["user"]["name"], "erin");
+    }
+}
+
+#[tokio::test]
+async fn signing_out_revokes_the_session_and_closes_its_sockets() {
+    let server = start(test_config()).await;
+    let first = join(&server, "erin", Some("correct horse")).await;
+    let second = join(&server, "erin", Some("correct horse")).await;
+    let user: natter_contract::User = serde_json::from_value(first.json()["user"].clone()).unwrap();
+    let session = |reply: &Reply| TestUser {
+        user: user.clone(),
+        token: reply.token(),
+    };
+    let mut revoked = WsClient::join_as(&server, &session(&first)).await;
+    let mut kept = WsClient::join_as(&server, &session(&second)).await;
+
+    let out = call(&server, "sign_out", Some(&first.token()), &[]).await;
+    assert_eq!(out.status, 200, "{}", out.body);
+    let cleared = out.cookie.expect("the cookie is not cleared");
+    assert!(cleared.starts_with("natter_session=;"), "{cleared}");
+
+    let gone = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match revoked.next_frame().await {
+                Frame::Closed => return,
+                Frame::Text(text) if text.starts_with("41") => return,
+                Frame::Text(_) => {}
+            }
+        }
+    });
+    gone.await
+        .expect("the revoked session's socket is still connected after 1 s");
+
+    let old = Some(first.token());
+    let current = call(&server, "current_user", old.as_deref(), &[]).await;
+    assert_eq!(current.json(), Value::Null);
+    let form = [("room", "general"), ("limit", "5")];
+    let recent = call(&server, "recent_messages", old.as_deref(), &form).await;
+    recent.refused("unauthorized");
+    let (mut client, _) = WsClient::open(&server, None, true).await.unwrap();
+    client.send(&session(&first).connect_packet());
+    assert_eq!(client.recv().await, r#"44{"message":"unauthorized"}"#);
+
+    // The same user's other session carries on.
+    assert!(kept.chat(1, &message("still here")).await["ok"]["seq"].is_u64());
+    let current = call(&server, "current_user", Some(&second.token()), &[]).await;
+    assert_eq!(current.json()["user"]["name"], "erin");
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused() {
+    let server = start(test_config()).await;
+    let evil = Some("http://evil.example");
+    let joined = call_from(&server, evil, "join", None, &[("name", "mallory")]).await;
+    assert_eq!(joined.status, 403, "{}", joined.body);
+    assert_eq!(joined.cookie, None);
+    assert!(server.store.find_user("mallory").await.unwrap().is_none());
+
+    let token = Some(server.tester.token.as_str());
+    let form = [("room", "general"), ("limit", "5")];
+    for (function, form) in [
+        ("recent_messages", &form[..]),
+        ("sign_out", &[]),
+        ("join_room", &[("room", "general")]),
+    ] {
+        let reply = call_from(&server, evil, function, token, form).await;
+        assert_eq!(reply.status, 403, "{function}: {}", reply.body);
+    }
+    // sign_out was refused, so the session still works.
+    let current = call(&server, "current_user", token, &[]).await.json();
+    assert_eq!(current["user"]["name"], "tester");
+
+    let own = server.own_origin();
+    let joined = call_from(&server, Some(&own), "join", None, &[("name", "mallory")]).await;
+    assert_eq!(joined.json()["user"]["name"], "mallory");
+    let recent = call_from(&server, Some(&own), "recent_messages", token, &form).await;
+    assert_eq!(recent.json()["latest_seq"], 0);
 }

@@ -111,15 +111,17 @@ impl Books {
     }
 }
 
-/// Connects `n` WebSocket clients, `CONNECT_CONCURRENCY` at a time. Returns the connections
-/// that made it, their connect and ready times in microseconds, and the number that failed.
+/// Connects `n` WebSocket clients with the session `token` (if the server wants one),
+/// `CONNECT_CONCURRENCY` at a time. Returns the connections that made it, their connect and
+/// ready times in microseconds, and the number that failed.
 pub async fn connect_many(
     flavour: Flavour,
     port: u16,
     n: usize,
+    token: Option<&str>,
 ) -> (Vec<Conn>, Histogram<u64>, Histogram<u64>, usize) {
     let attempts = stream::iter(0..n)
-        .map(|_| tokio::time::timeout(CONNECT_TIMEOUT, wire::connect(flavour, port)))
+        .map(|_| tokio::time::timeout(CONNECT_TIMEOUT, wire::connect(flavour, port, token)))
         .buffer_unordered(CONNECT_CONCURRENCY)
         .collect::<Vec<_>>()
         .await;

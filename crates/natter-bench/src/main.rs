@@ -11,6 +11,7 @@ mod report;
 mod results;
 mod scenarios;
 mod server;
+mod session;
 mod wire;
 
 use std::{
@@ -48,6 +49,8 @@ enum Command {
         plot: PathBuf,
     },
     /// Hold idle clients on a server started elsewhere (e.g. under heaptrack), then leave.
+    /// With `--protocol natter` the clients share the session of a user joined for them, or
+    /// connect without one if the server has no `/api/join` (the bare socketioxide).
     Hold {
         #[arg(long)]
         port: u16,
@@ -120,8 +123,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secs,
     }) = cli.command
     {
+        let token = match protocol {
+            Flavour::Natter => session::join(&format!("http://127.0.0.1:{port}"))
+                .await
+                .inspect_err(|e| eprintln!("no session, connecting without one: {e}"))
+                .ok(),
+            Flavour::Node => None,
+        };
         let (conns, connect, _, failed) =
-            load::connect_many(protocol, port, clients as usize).await;
+            load::connect_many(protocol, port, clients as usize, token.as_deref()).await;
         let q = results::Quantiles::of(&connect);
         eprintln!(
             "holding {} clients ({failed} failed, connect p50 {} us) for {secs} s",

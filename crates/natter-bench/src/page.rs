@@ -76,7 +76,8 @@ async fn side(server: &Server, runs: usize, script: &Path) -> PageSide {
     };
     if server.flavour == Flavour::Natter {
         // A stored message, so the first visit shows one from the server-rendered HTML.
-        if let Ok((mut conn, _)) = wire::connect(Flavour::Natter, server.port).await {
+        let token = server.token.as_deref();
+        if let Ok((mut conn, _)) = wire::connect(Flavour::Natter, server.port, token).await {
             let probe = Probe {
                 s: 0,
                 q: 1,

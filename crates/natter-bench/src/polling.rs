@@ -24,12 +24,14 @@ use crate::{
 
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Starts `n` polling-only clients and waits (bounded) until they are ready. Returns each
-/// client's books and task, with connect and ready times and the number not ready in time.
+/// Starts `n` polling-only clients, with the session `token` if the server wants one, and
+/// waits (bounded) until they are ready. Returns each client's books and task, with connect
+/// and ready times and the number not ready in time.
 pub async fn connect_many(
     flavour: Flavour,
     url: &str,
     n: usize,
+    token: Option<&str>,
     shared: &Arc<Shared>,
 ) -> (
     Vec<(Arc<Books>, JoinHandle<()>)>,
@@ -42,6 +44,7 @@ pub async fn connect_many(
     let mut clients = Vec::new();
     for _ in 0..n {
         let mut options = Options::new(url);
+        options.namespaces = vec![("/".into(), crate::session::connect_auth(token))];
         options.config.engine.transports = vec![TransportKind::Polling];
         options.config.engine.upgrade = false;
         let start = Instant::now();

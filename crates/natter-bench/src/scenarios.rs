@@ -120,7 +120,8 @@ pub async fn idle(
     for &wanted in clients {
         let more = wanted.saturating_sub(audience.books.len());
         if more > 0 {
-            let (conns, c, r, f) = load::connect_many(flavour, server.port, more).await;
+            let token = server.token.as_deref();
+            let (conns, c, r, f) = load::connect_many(flavour, server.port, more, token).await;
             let _ = connect.add(&c);
             let _ = ready.add(&r);
             failed += f;
@@ -171,11 +172,12 @@ struct Bench {
 impl Bench {
     async fn open(servers: &Servers, flavour: Flavour, rep: usize, receivers: usize) -> Bench {
         let server = servers.start(flavour).await.expect("server starts");
+        let token = server.token.clone();
         let (conns, connect, ready, failed) =
-            load::connect_many(flavour, server.port, receivers).await;
+            load::connect_many(flavour, server.port, receivers, token.as_deref()).await;
         let mut audience = Audience::new();
         audience.add(conns);
-        let (sender, _) = crate::wire::connect(flavour, server.port)
+        let (sender, _) = crate::wire::connect(flavour, server.port, token.as_deref())
             .await
             .expect("sender connects");
         let mut bench = Bench::with(server, audience, sender, rep, connect, ready, failed);
@@ -350,6 +352,7 @@ pub async fn long_polling(
         flavour,
         &server.url(),
         plan.polling_receivers,
+        server.token.as_deref(),
         &audience.shared,
     )
     .await;
@@ -357,7 +360,7 @@ pub async fn long_polling(
         audience.books.push(books);
         audience.tasks.push(task);
     }
-    let (sender, _) = crate::wire::connect(flavour, server.port)
+    let (sender, _) = crate::wire::connect(flavour, server.port, server.token.as_deref())
         .await
         .expect("sender connects");
     let mut bench = Bench::with(server, audience, sender, rep, connect, ready, failed);

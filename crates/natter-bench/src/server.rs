@@ -59,6 +59,9 @@ impl Target {
 pub struct Server {
     pub flavour: Flavour,
     pub port: u16,
+    /// Natter's session for every client of this run ([`crate::session`]); `None` for servers
+    /// without sessions (Node's, the bare socketioxide).
+    pub token: Option<String>,
     child: Child,
     data_dir: Option<PathBuf>,
 }
@@ -131,10 +134,14 @@ impl Servers {
         let mut server = Server {
             flavour,
             port,
+            token: None,
             child,
             data_dir,
         };
         server.wait_ready(Duration::from_secs(30)).await?;
+        if target.program == Program::Natter {
+            server.token = Some(crate::session::join(&server.url()).await?);
+        }
         Ok(server)
     }
 }

@@ -1,6 +1,7 @@
 //! Socket.IO v5 over a bare Engine.IO v4 WebSocket, written by hand for the hot path.
 //!
-//! A bench client only needs the WebSocket-only handshake (`0{…}` open, `40` connect), pongs,
+//! A bench client only needs the WebSocket-only handshake (`0{…}` open, `40` connect, with
+//! Natter's session as its auth payload: see [`crate::session`]), pongs,
 //! one event out and one event in, so each connection is a single tokio task around a
 //! tungstenite stream with a 4 KB read buffer. The full `natter-client` stack (driver task,
 //! sans-IO engine, reqwest client, three channel hops per frame) would cost the load generator
@@ -114,8 +115,13 @@ fn err(text: impl Into<String>) -> std::io::Error {
     std::io::Error::other(text.into())
 }
 
-/// Connects over WebSocket only and waits until ready (see [`ConnectTimes`]).
-pub async fn connect(flavour: Flavour, port: u16) -> std::io::Result<(Conn, ConnectTimes)> {
+/// Connects over WebSocket only, with the session `token` if the server wants one, and waits
+/// until ready (see [`ConnectTimes`]).
+pub async fn connect(
+    flavour: Flavour,
+    port: u16,
+    token: Option<&str>,
+) -> std::io::Result<(Conn, ConnectTimes)> {
     let start = Instant::now();
     let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
     tcp.set_nodelay(true)?;
@@ -129,7 +135,8 @@ pub async fn connect(flavour: Flavour, port: u16) -> std::io::Result<(Conn, Conn
         next_ack: 0,
     };
     conn.expect(|t| t.starts_with('0')).await?;
-    conn.send_text("40".into()).await?;
+    conn.send_text(crate::session::connect_packet(token))
+        .await?;
     conn.expect(|t| t.starts_with("40")).await?;
     let connected = start.elapsed();
     if flavour == Flavour::Natter {
@@ -170,6 +177,10 @@ impl Conn {
                     self.send_text("3".into()).await?
                 }
                 Some(Ok(Message::Text(t))) if t.starts_with("42") => {}
+                // CONNECT_ERROR, e.g. `44{"message":"unauthorized"}` without a session.
+                Some(Ok(Message::Text(t))) if t.starts_with("44") => {
+                    return Err(err(format!("CONNECT refused: {}", &t[2..])));
+                }
                 Some(Ok(other)) => return Err(err(format!("unexpected frame {other:?}"))),
                 Some(Err(e)) => return Err(err(e.to_string())),
                 None => return Err(err("closed during handshake")),
@@ -267,7 +278,7 @@ mod tests {
     fn parses_both_broadcasts() {
         let node = r#"42["chat message",{"s":1,"q":7,"t":99,"r":2}]"#;
         assert!(matches!(parse(Flavour::Node, node), Incoming::Chat(p) if p.q == 7 && p.r == 2));
-        let natter = r#"42["chat message",{"room":"general","seq":3,"id":3,"client_id":"x","body":"{\"s\":1,\"q\":8,\"t\":5,\"r\":0}","sent_at":1}]"#;
+        let natter = r#"42["chat message",{"room":"general","seq":3,"id":3,"author":{"id":1,"name":"bench-1"},"client_id":"x","body":"{\"s\":1,\"q\":8,\"t\":5,\"r\":0}","sent_at":1}]"#;
         assert!(matches!(parse(Flavour::Natter, natter), Incoming::Chat(p) if p.q == 8));
         assert!(matches!(
             parse(

@@ -1,13 +1,36 @@
 import { expect, Page } from "@playwright/test";
 
-/** Load the chat, fail on any page error (a broken wasm shows up only here), and wait until
- * the page says it is connected: input typed before hydration would be lost. */
-export async function openChat(page: Page, url = "/") {
+let counter = 0;
+
+/** A name nobody on a test server has yet (2–24 characters). */
+export function uniqueName(prefix = "u") {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36).slice(-5)}${counter}${Math.floor(Math.random() * 1000)}`.slice(0, 24);
+}
+
+/** Fills the join form (name, optional password) and submits it. */
+export async function join(page: Page, name: string, password = "") {
+  await page.locator("#join-name").fill(name);
+  await page.locator("#join-password").fill(password);
+  await page.locator("#join-form button[type=submit]").click();
+}
+
+/** Load the chat (joining under a fresh name when the page asks for one), fail on any page
+ * error (a broken wasm shows up only here), and wait until the page says it is connected:
+ * input typed before hydration would be lost. */
+export async function openChat(page: Page, url = "/", name?: string) {
   const errors: string[] = [];
   const console_: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => console_.push(`${m.type()}: ${m.text().slice(0, 300)}`));
   await page.goto(url);
+  const form = page.locator("#join-form, #chat-form").first();
+  await expect(form).toBeVisible();
+  if ((await form.getAttribute("id")) === "join-form") {
+    // Hydrated first, or the submit would be a plain form post (which also works, slower).
+    await page.waitForLoadState("networkidle");
+    await join(page, name ?? uniqueName());
+  }
   await expect(page.locator("#chat-form")).toBeVisible();
   try {
     await expect(page.locator("#status")).toHaveText("connected");
@@ -23,6 +46,20 @@ export async function send(page: Page, text: string) {
   await page.locator("#chat-form button").click();
 }
 
+/** The message bodies shown, stored or pending. */
 export function messages(page: Page) {
-  return page.locator("#messages li");
+  return page.locator("#messages li .body");
+}
+
+/** A session token for a new user, straight from the server (for the official JS client). */
+export async function token(url: string, name = uniqueName("bot")) {
+  const response = await fetch(`${url}/api/join`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: `name=${encodeURIComponent(name)}`,
+  });
+  const cookie = response.headers.get("set-cookie") ?? "";
+  const match = /natter_session=([^;]+)/.exec(cookie);
+  if (!match) throw new Error(`no session from /api/join (${response.status}): ${await response.text()}`);
+  return match[1];
 }

@@ -61,7 +61,7 @@ pub trait Directory: Send + Sync + 'static {
     async fn leave_room(&self, room: &str, user: i64) -> Result<bool, StoreError>;
 
     /// The DM room `room` (a [`natter_contract::dm_room`] key) with both members, created if
-    /// it does not exist yet.
+    /// it does not exist yet; [`StoreError::UnknownUser`] if either user does not exist.
     async fn ensure_dm(&self, room: &str, a: i64, b: i64) -> Result<(), StoreError>;
 
     async fn is_member(&self, room: &str, user: i64) -> Result<bool, StoreError>;
@@ -371,6 +371,15 @@ macro_rules! sql_directory {
             ) -> Result<(), $crate::server::store::StoreError> {
                 use $crate::server::store::StoreError;
                 let mut tx = self.pool.begin().await.map_err(StoreError::not_stored)?;
+                let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1 OR id = $2")
+                    .bind(a)
+                    .bind(b)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::not_stored)?;
+                if found < if a == b { 1 } else { 2 } {
+                    return Err(StoreError::UnknownUser);
+                }
                 sqlx::query("INSERT INTO rooms (id, kind) VALUES ($1, 'dm') ON CONFLICT DO NOTHING")
                     .bind(room)
                     .execute(&mut *tx)

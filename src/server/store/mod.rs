@@ -95,6 +95,8 @@ pub enum StoreError {
     NameTaken,
     #[error("a room with that name exists")]
     RoomTaken,
+    #[error("no such user")]
+    UnknownUser,
     #[error("seq or page size out of range")]
     SeqOutOfRange,
     /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
@@ -115,6 +117,7 @@ impl StoreError {
             StoreError::UnknownRoom => ErrorCode::UnknownRoom,
             StoreError::NameTaken => ErrorCode::NameTaken,
             StoreError::RoomTaken => ErrorCode::RoomTaken,
+            StoreError::UnknownUser => ErrorCode::UnknownUser,
             StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
             StoreError::NotStored(_) => ErrorCode::NotStored,
             StoreError::Read(_) => ErrorCode::Internal,

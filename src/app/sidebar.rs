@@ -1,0 +1,155 @@
+//! The sidebar: the user, their rooms and DMs with unread counts, and ways to find more.
+
+use super::{browser, connection::Connection};
+use crate::api::{SignOut, public_rooms};
+use leptos::{ev::SubmitEvent, form::ActionForm, html, prelude::*};
+use leptos_router::hooks::use_navigate;
+use natter_contract::{Joined, Me, RoomKind};
+
+/// "#design", or "@bob" for a DM.
+pub fn room_title(line: &Joined) -> String {
+    match (&line.kind, &line.peer) {
+        (RoomKind::Dm, Some(peer)) => format!("@{}", peer.name),
+        _ => format!("#{}", line.room),
+    }
+}
+
+fn href(line: &Joined) -> String {
+    match (&line.kind, &line.peer) {
+        (RoomKind::Dm, Some(peer)) => format!("/dm/{}", peer.name),
+        _ => format!("/r/{}", line.room),
+    }
+}
+
+#[component]
+pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl IntoView {
+    let of_kind = move |kind: RoomKind| {
+        move || {
+            rooms.with(|rooms| {
+                rooms
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        }
+    };
+    let sign_out = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if sign_out.value().get().is_some() {
+            browser::reload();
+        }
+    });
+    view! {
+        <nav class="sidebar" aria-label="Rooms and direct messages">
+            <div class="me">
+                <span id="me">{me.user.name.clone()}</span>
+                <ActionForm action=sign_out attr:id="sign-out-form">
+                    <button type="submit" id="sign-out">"Sign out"</button>
+                </ActionForm>
+            </div>
+            <h2>"Rooms"</h2>
+            <ul class="rooms" id="rooms">
+                <For each=of_kind(RoomKind::Public) key=|r| (r.room.clone(), r.unread) let(line)>
+                    <RoomLink line conn/>
+                </For>
+            </ul>
+            <h2>"Direct messages"</h2>
+            <ul class="rooms" id="dms">
+                <For each=of_kind(RoomKind::Dm) key=|r| (r.room.clone(), r.unread) let(line)>
+                    <RoomLink line conn/>
+                </For>
+            </ul>
+            <NewDm/>
+            <NewRoom conn/>
+            <Directory rooms/>
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
+    let room = line.room.clone();
+    let current = Signal::derive(move || conn.room.get() == room);
+    let unread = line.unread;
+    view! {
+        <li class:current=current data-room=line.room.clone()>
+            <a href=href(&line) aria-current=move || current.get().then_some("page")>{room_title(&line)}</a>
+            {(unread > 0).then(|| view! { <span class="unread" aria-label="unread messages">{unread}</span> })}
+        </li>
+    }
+}
+
+/// "Message someone": goes to `/dm/<name>`.
+#[component]
+fn NewDm() -> impl IntoView {
+    let input = NodeRef::<html::Input>::new();
+    let navigate = use_navigate();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Some(name) = input
+            .get()
+            .map(|el| el.value())
+            .filter(|n| !n.trim().is_empty())
+        {
+            navigate(&format!("/dm/{}", name.trim()), Default::default());
+        }
+    };
+    view! {
+        <form id="dm-form" class="mini" on:submit=on_submit>
+            <input node_ref=input id="dm-name" placeholder="Message someone…" aria-label="Name to message"/>
+            <button type="submit">"Go"</button>
+        </form>
+    }
+}
+
+#[component]
+fn NewRoom(conn: Connection) -> impl IntoView {
+    let name = NodeRef::<html::Input>::new();
+    let topic = NodeRef::<html::Input>::new();
+    let navigate = use_navigate();
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let (Some(name), Some(topic)) = (name.get(), topic.get()) else {
+            return;
+        };
+        let navigate = navigate.clone();
+        conn.create_room(name.value(), topic.value(), move |room| {
+            navigate(&format!("/r/{room}"), Default::default());
+        });
+    };
+    view! {
+        <form id="room-form" class="mini" on:submit=on_submit>
+            <input node_ref=name id="room-name" placeholder="new-room" aria-label="New room name"/>
+            <input node_ref=topic id="room-topic" placeholder="Topic (optional)" aria-label="New room topic"/>
+            <button type="submit">"Create"</button>
+        </form>
+    }
+}
+
+/// Public rooms the user is not in yet.
+#[component]
+fn Directory(rooms: Signal<Vec<Joined>>) -> impl IntoView {
+    let directory = Resource::new(|| (), |_| public_rooms());
+    view! {
+        <h2>"Browse rooms"</h2>
+        <Suspense fallback=|| ()>
+            <ul class="directory" id="directory">
+                {move || directory.get().and_then(Result::ok).map(|all| {
+                    let joined = rooms.get();
+                    all.into_iter()
+                        .filter(|info| !joined.iter().any(|j| j.room == info.room))
+                        .map(|info| view! {
+                            <li data-room=info.room.clone()>
+                                <a href=format!("/r/{}", info.room)>"#" {info.room.clone()}</a>
+                                <span class="members">{info.members} " members"</span>
+                                <span class="topic">{info.topic}</span>
+                            </li>
+                        })
+                        .collect_view()
+                })}
+            </ul>
+        </Suspense>
+    }
+}
