@@ -74,14 +74,6 @@ pub async fn open_dm(name: String) -> Result<Joined, ServerFnError> {
     ssr::answer(crate::server::people::open_dm(store.as_ref(), &user, &name).await)
 }
 
-/// The public rooms, for the directory.
-#[server(prefix = "/api", endpoint = "public_rooms")]
-pub async fn public_rooms() -> Result<Vec<natter_contract::RoomInfo>, ServerFnError> {
-    let store = ssr::store()?;
-    ssr::signed_in(&store).await?;
-    ssr::answer(crate::server::people::public_rooms(store.as_ref()).await)
-}
-
 /// Joins a public room: the "Join" button, with or without JavaScript.
 #[server(prefix = "/api", endpoint = "join_room")]
 pub async fn join_room(room: String) -> Result<Joined, ServerFnError> {

@@ -7,7 +7,7 @@ use super::{
     sidebar::{Sidebar, room_title},
 };
 use crate::api::{current_user, open_dm, recent_messages};
-use leptos::{ev::SubmitEvent, html, prelude::*};
+use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
 use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES};
 use natter_session::{Outgoing, OutgoingState};
@@ -76,10 +76,11 @@ pub fn ChatPage(target: Signal<Target>) -> impl IntoView {
                 match me.await {
                     Ok(Some(me)) => {
                         let view = shown.await;
-                        view! { <Signed me view conn/> }.into_any()
+                        let target_room = target.get_untracked();
+                        EitherOf3::A(view! { <Signed me view target_room conn/> })
                     }
-                    Ok(None) => view! { <JoinForm/> }.into_any(),
-                    Err(e) => view! { <p class="load-error" role="alert">{refusal(&e).1}</p> }.into_any(),
+                    Ok(None) => EitherOf3::B(view! { <JoinForm/> }),
+                    Err(e) => EitherOf3::C(view! { <p class="load-error" role="alert">{refusal(&e).1}</p> }),
                 }
             })}
         </Suspense>
@@ -97,7 +98,7 @@ fn title(rooms: &[Joined]) -> String {
 }
 
 #[component]
-fn Signed(me: Me, view: RoomView, conn: Connection) -> impl IntoView {
+fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl IntoView {
     let ssr_rooms = me.rooms.clone();
     let rooms = Signal::derive(move || conn.rooms.get().unwrap_or_else(|| ssr_rooms.clone()));
     let page_title = move || rooms.with(|rooms| title(rooms));
@@ -112,7 +113,7 @@ fn Signed(me: Me, view: RoomView, conn: Connection) -> impl IntoView {
                 let line = rooms.iter().find(|r| r.room == room);
                 line.map(|l| l.topic.clone()).unwrap_or_default()
             });
-            view! {
+            EitherOf3::A(view! {
                 <header class="topbar">
                     <h2 class="room" id="room-title">{heading}</h2>
                     <span class="topic">{topic}</span>
@@ -120,21 +121,24 @@ fn Signed(me: Me, view: RoomView, conn: Connection) -> impl IntoView {
                 </header>
                 <MessageList conn snapshot=page me=me.user.id/>
                 <Composer conn/>
-            }
-            .into_any()
+            })
         }
-        Err((code, text)) if code == "forbidden" => view! {
-            <header class="topbar"><ConnectionBadge conn/></header>
-            <JoinRoomForm text/>
+        Err((code, text)) if code == "forbidden" => {
+            let room = match target_room {
+                Target::Room(room) => room,
+                Target::Dm(name) => name,
+            };
+            EitherOf3::B(view! {
+                <header class="topbar"><ConnectionBadge conn/></header>
+                <JoinRoomForm room text/>
+            })
         }
-        .into_any(),
         Err((_, text)) => {
             browser::set_not_found();
-            view! {
+            EitherOf3::C(view! {
                 <header class="topbar"><ConnectionBadge conn/></header>
                 <p class="not-found" role="alert">"Page not found. " {text}</p>
-            }
-            .into_any()
+            })
         }
     };
     view! {
@@ -145,7 +149,6 @@ fn Signed(me: Me, view: RoomView, conn: Connection) -> impl IntoView {
             <main class="chat">{main}</main>
         </div>
     }
-    .into_any()
 }
 
 #[component]
@@ -236,14 +239,14 @@ fn MessageList(conn: Connection, snapshot: Page, me: i64) -> impl IntoView {
             // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
-                    Line::Stored(m) => view! {
+                    Line::Stored(m) => EitherOf3::A(view! {
                         <li class="sent" data-seq=m.seq>
                             <span class="author">{m.author.name}</span>
                             <span class="body">{m.body}</span>
                         </li>
-                    }.into_any(),
-                    Line::Outgoing(o) => view! { <OutgoingLine conn o/> }.into_any(),
-                    Line::NewMessages => view! { <li class="divider" role="separator">"New messages"</li> }.into_any(),
+                    }),
+                    Line::Outgoing(o) => EitherOf3::B(view! { <OutgoingLine conn o/> }),
+                    Line::NewMessages => EitherOf3::C(view! { <li class="divider" role="separator">"New messages"</li> }),
                 }}
             </For>
         </ul>

@@ -9,7 +9,8 @@ use super::browser::{self, new_client_id, now_ms, storage};
 use leptos::prelude::*;
 use natter_client::{EmitError, Event, Handle};
 use natter_contract::{
-    Ack, AckError, ChatMessage, CreateRoom, Joined, Me, Page, ReadMarker, ServerEvent, User, event,
+    Ack, AckError, ChatMessage, CreateRoom, Joined, Me, Page, ReadMarker, RoomInfo, ServerEvent,
+    User, event,
 };
 use natter_session::{Action, Failure, Outgoing, Session};
 use std::{
@@ -60,6 +61,8 @@ pub struct Connection {
     pub has_older: RwSignal<bool>,
     /// The sidebar: rooms and DMs with their unread counts; `None` until the session starts.
     pub rooms: RwSignal<Option<Vec<Joined>>>,
+    /// The public rooms, for the directory.
+    pub directory: RwSignal<Vec<RoomInfo>>,
     /// Where the shown room's unread part began when it was opened ("New messages").
     pub unread_from: RwSignal<Option<u64>>,
     /// A passing remark, e.g. "back online · 3 new messages".
@@ -88,6 +91,7 @@ impl Connection {
             pending: RwSignal::new(Vec::new()),
             has_older: RwSignal::new(false),
             rooms: RwSignal::new(None),
+            directory: RwSignal::new(Vec::new()),
             unread_from: RwSignal::new(None),
             notice: RwSignal::new(None),
             error: RwSignal::new(None),
@@ -364,8 +368,15 @@ impl Connection {
         }
     }
 
-    /// After each (re)connect: the unread counts may have moved while away.
+    /// After each (re)connect: the unread counts may have moved while away, and rooms may have
+    /// been created.
     fn reload_sidebar(self) {
+        self.request::<_, Vec<RoomInfo>>(event::ROOMS, (), |conn, result| {
+            if let Ok(rooms) = result {
+                conn.directory.set(rooms);
+            }
+            Vec::new()
+        });
         self.request::<_, Vec<Joined>>(event::SIDEBAR, (), |conn, result| {
             if let Ok(rooms) = result {
                 for line in rooms {
@@ -424,28 +435,47 @@ impl Connection {
         payload: P,
         done: impl FnOnce(Self, Result<T, Failure>) -> Vec<Action> + 'static,
     ) where
-        P: serde::Serialize + 'static,
+        P: serde::Serialize,
         T: serde::de::DeserializeOwned + 'static,
-        Ack<T>: serde::de::DeserializeOwned,
     {
+        let Ok(payload) = serde_json::to_value(payload) else {
+            return;
+        };
+        let done = move |conn: Self, reply: Result<serde_json::Value, Failure>| {
+            let result = reply.and_then(|value| match serde_json::from_value::<Ack<T>>(value) {
+                Ok(ack) => ack.into_result().map_err(Failure::Rejected),
+                Err(_) => Err(Failure::Lost),
+            });
+            // Every refusal is shown: an unknown room, a range, an id, a store that failed.
+            if let Err(Failure::Rejected(AckError { message, .. })) = &result {
+                conn.error.set(Some(message.clone()));
+            }
+            done(conn, result)
+        };
+        self.request_json(name, payload, Box::new(done));
+    }
+
+    /// The one copy of the emit-and-wait future: JSON in, JSON out. Kept apart from the typed
+    /// wrapper above because every instance of an async block costs the page's wasm weight.
+    fn request_json(
+        self,
+        name: &'static str,
+        payload: serde_json::Value,
+        done: JsonDone,
+    ) {
         let Some(handle) = self.handle.get_value() else {
             return;
         };
         leptos::task::spawn_local(async move {
-            let result = match handle
-                .emit_with_ack::<P, Ack<T>>(name, &payload, ACK_TIMEOUT_MS)
+            let reply = handle
+                .emit_with_ack::<serde_json::Value, serde_json::Value>(
+                    name,
+                    &payload,
+                    ACK_TIMEOUT_MS,
+                )
                 .await
-            {
-                Ok(ack) => ack.into_result().map_err(Failure::Rejected),
-                Err(EmitError::Ack(_) | EmitError::Stopped | EmitError::Serde(_)) => {
-                    Err(Failure::Lost)
-                }
-            };
-            // Every refusal is shown: an unknown room, a range, an id, a store that failed.
-            if let Err(Failure::Rejected(AckError { message, .. })) = &result {
-                self.error.set(Some(message.clone()));
-            }
-            let actions = done(self, result);
+                .map_err(|_: EmitError| Failure::Lost);
+            let actions = done(self, reply);
             self.perform(actions);
             self.refresh();
         });
@@ -469,6 +499,9 @@ impl Connection {
         storage::save(&key, &outbox);
     }
 }
+
+/// What [`Connection::request_json`] calls with the ack's payload.
+type JsonDone = Box<dyn FnOnce(Connection, Result<serde_json::Value, Failure>) -> Vec<Action>>;
 
 /// Session calls return either actions or a result carrying them.
 trait IntoActions {

@@ -1,9 +1,11 @@
-//! Forms that work without JavaScript too: joining (or signing in), and joining a room. Each
-//! posts to a server function; without JavaScript the browser follows its redirect back.
+//! Forms that work without JavaScript too: joining (or signing in), joining a room, signing
+//! out. Each is a plain HTML form posting to its server function (which answers a plain post
+//! with a redirect back); with JavaScript the same function is called in place, and the page
+//! reloads to show the new state.
 
 use super::browser;
-use crate::api::{Join, JoinRoom};
-use leptos::{form::ActionForm, prelude::*};
+use crate::api::{join, join_room, sign_out};
+use leptos::{ev::SubmitEvent, html, prelude::*};
 
 /// `(code, text)` of a refusal from a server function ("<code>: <text>").
 pub fn refusal(error: &ServerFnError) -> (String, String) {
@@ -19,57 +21,85 @@ pub fn refusal(error: &ServerFnError) -> (String, String) {
     }
 }
 
-#[component]
-pub fn JoinForm() -> impl IntoView {
-    let join = ServerAction::<Join>::new();
-    let error = move || {
-        join.value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|e| refusal(&e).1)
-    };
-    Effect::new(move |_| {
-        if matches!(join.value().get(), Some(Ok(_))) {
-            browser::reload();
+/// Runs `call` in place of the form post; reloads when it succeeds, shows the refusal when not.
+fn submit_with<F>(ev: SubmitEvent, error: RwSignal<Option<String>>, call: F)
+where
+    F: Future<Output = Result<(), ServerFnError>> + 'static,
+{
+    ev.prevent_default();
+    leptos::task::spawn_local(async move {
+        match call.await {
+            Ok(()) => browser::reload(),
+            Err(e) => error.set(Some(refusal(&e).1)),
         }
     });
+}
+
+#[component]
+pub fn JoinForm() -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let name = NodeRef::<html::Input>::new();
+    let password = NodeRef::<html::Input>::new();
+    let on_submit = move |ev: SubmitEvent| {
+        let name = name.get().map(|el| el.value()).unwrap_or_default();
+        let password = password
+            .get()
+            .map(|el| el.value())
+            .filter(|p| !p.is_empty());
+        submit_with(
+            ev,
+            error,
+            async move { join(name, password).await.map(drop) },
+        );
+    };
     view! {
         <main class="join">
             <h1>"Natter"</h1>
             <p>"Pick a name to join. Add a password to sign in from other browsers later; with one, the same form signs you in again."</p>
-            <ActionForm action=join attr:id="join-form">
+            <form id="join-form" method="post" action="/api/join" on:submit=on_submit>
                 <label for="join-name">"Name"</label>
-                <input id="join-name" name="name" autocomplete="username" required minlength="2" maxlength="24"
-                    aria-describedby="join-error"/>
+                <input id="join-name" node_ref=name name="name" autocomplete="username" required
+                    minlength="2" maxlength="24" aria-describedby="join-error"/>
                 <label for="join-password">"Password (optional)"</label>
-                <input id="join-password" name="password" type="password" autocomplete="current-password"/>
+                <input id="join-password" node_ref=password name="password" type="password"
+                    autocomplete="current-password"/>
                 <button type="submit">"Join"</button>
-                <p id="join-error" class="field-error" role="alert">{error}</p>
-            </ActionForm>
+                <p id="join-error" class="field-error" role="alert">{move || error.get()}</p>
+            </form>
         </main>
     }
 }
 
 /// For a public room the user is not in.
 #[component]
-pub fn JoinRoomForm(text: String) -> impl IntoView {
-    let join = ServerAction::<JoinRoom>::new();
-    let room = leptos_router::hooks::use_params_map()
-        .read_untracked()
-        .get("room")
-        .unwrap_or_default();
-    Effect::new(move |_| {
-        if matches!(join.value().get(), Some(Ok(_))) {
-            browser::reload();
+pub fn JoinRoomForm(room: String, text: String) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let on_submit = {
+        let room = room.clone();
+        move |ev: SubmitEvent| {
+            let room = room.clone();
+            submit_with(ev, error, async move { join_room(room).await.map(drop) });
         }
-    });
+    };
     view! {
         <section class="not-member">
             <p>{text} " You are not in " <strong>"#" {room.clone()}</strong> " yet."</p>
-            <ActionForm action=join attr:id="join-room-form">
+            <form id="join-room-form" method="post" action="/api/join_room" on:submit=on_submit>
                 <input type="hidden" name="room" value=room/>
                 <button type="submit">"Join this room"</button>
-            </ActionForm>
+            </form>
+            <p class="field-error" role="alert">{move || error.get()}</p>
         </section>
+    }
+}
+
+#[component]
+pub fn SignOutForm() -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |ev: SubmitEvent| submit_with(ev, error, sign_out());
+    view! {
+        <form id="sign-out-form" method="post" action="/api/sign_out" on:submit=on_submit>
+            <button type="submit" id="sign-out">"Sign out"</button>
+        </form>
     }
 }

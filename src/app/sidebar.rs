@@ -1,8 +1,7 @@
 //! The sidebar: the user, their rooms and DMs with unread counts, and ways to find more.
 
-use super::{browser, connection::Connection};
-use crate::api::{SignOut, public_rooms};
-use leptos::{ev::SubmitEvent, form::ActionForm, html, prelude::*};
+use super::{connection::Connection, join::SignOutForm};
+use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use natter_contract::{Joined, Me, RoomKind};
 
@@ -34,19 +33,11 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
             })
         }
     };
-    let sign_out = ServerAction::<SignOut>::new();
-    Effect::new(move |_| {
-        if sign_out.value().get().is_some() {
-            browser::reload();
-        }
-    });
     view! {
         <nav class="sidebar" aria-label="Rooms and direct messages">
             <div class="me">
                 <span id="me">{me.user.name.clone()}</span>
-                <ActionForm action=sign_out attr:id="sign-out-form">
-                    <button type="submit" id="sign-out">"Sign out"</button>
-                </ActionForm>
+                <SignOutForm/>
             </div>
             <h2>"Rooms"</h2>
             <ul class="rooms" id="rooms">
@@ -62,10 +53,9 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
             </ul>
             <NewDm/>
             <NewRoom conn/>
-            <Directory rooms/>
+            <Directory rooms conn/>
         </nav>
     }
-    .into_any()
 }
 
 #[component]
@@ -128,28 +118,26 @@ fn NewRoom(conn: Connection) -> impl IntoView {
     }
 }
 
-/// Public rooms the user is not in yet.
+/// Public rooms the user is not in yet (asked for over Socket.IO once connected).
 #[component]
-fn Directory(rooms: Signal<Vec<Joined>>) -> impl IntoView {
-    let directory = Resource::new(|| (), |_| public_rooms());
+fn Directory(rooms: Signal<Vec<Joined>>, conn: Connection) -> impl IntoView {
+    let others = move || {
+        let joined = rooms.get();
+        let all = conn.directory.get();
+        all.into_iter()
+            .filter(|info| !joined.iter().any(|j| j.room == info.room))
+            .collect::<Vec<_>>()
+    };
     view! {
         <h2>"Browse rooms"</h2>
-        <Suspense fallback=|| ()>
-            <ul class="directory" id="directory">
-                {move || directory.get().and_then(Result::ok).map(|all| {
-                    let joined = rooms.get();
-                    all.into_iter()
-                        .filter(|info| !joined.iter().any(|j| j.room == info.room))
-                        .map(|info| view! {
-                            <li data-room=info.room.clone()>
-                                <a href=format!("/r/{}", info.room)>"#" {info.room.clone()}</a>
-                                <span class="members">{info.members} " members"</span>
-                                <span class="topic">{info.topic}</span>
-                            </li>
-                        })
-                        .collect_view()
-                })}
-            </ul>
-        </Suspense>
+        <ul class="directory" id="directory">
+            <For each=others key=|info| (info.room.clone(), info.members) let(info)>
+                <li data-room=info.room.clone()>
+                    <a href=format!("/r/{}", info.room)>"#" {info.room.clone()}</a>
+                    <span class="members">{info.members} " members"</span>
+                    <span class="topic">{info.topic}</span>
+                </li>
+            </For>
+        </ul>
     }
 }

@@ -135,8 +135,8 @@ pub async fn connect(
         next_ack: 0,
     };
     conn.expect(|t| t.starts_with('0')).await?;
-    conn.send_text(crate::session::connect_packet(token))
-        .await?;
+    let hello = crate::session::connect_packet(token);
+    conn.send_text(hello).await?;
     conn.expect(|t| t.starts_with("40")).await?;
     let connected = start.elapsed();
     if flavour == Flavour::Natter {

@@ -140,7 +140,8 @@ pub(super) const JOINED: &str = "\
       p.id AS peer_id, p.name AS peer_name \
     FROM members me JOIN rooms r ON r.id = me.room \
     LEFT JOIN users p ON r.kind = 'dm' AND p.id = COALESCE( \
-      (SELECT o.user_id FROM members o WHERE o.room = r.id AND o.user_id <> me.user_id), \
+      (SELECT o.user_id FROM members o \
+        WHERE r.kind = 'dm' AND o.room = r.id AND o.user_id <> me.user_id LIMIT 1), \
       me.user_id) \
     WHERE me.user_id = $1 AND ($2 IS NULL OR r.id = $2) \
       AND ($2 IS NOT NULL OR r.kind = 'public' OR r.last_seq > 0) \
