@@ -66,6 +66,31 @@ pub async fn recent_messages(room: String, limit: u32) -> Result<Page, ServerFnE
     page.map_err(|error| ssr::refused(error.code()))
 }
 
+/// Posts a message: the composer without JavaScript. The same rules and the same writer as the
+/// Socket.IO event; `client_id` is made here when the form has none.
+#[server(prefix = "/api", endpoint = "post_message")]
+pub async fn post_message(
+    room: String,
+    body: String,
+    client_id: Option<String>,
+) -> Result<natter_contract::Sent, ServerFnError> {
+    let store = ssr::store()?;
+    let user = ssr::signed_in(&store).await?;
+    let message = natter_contract::SendMessage {
+        room,
+        client_id: client_id
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
+        body,
+    };
+    message.validate().map_err(ssr::refused)?;
+    ssr::answer(crate::server::people::authorize(store.as_ref(), &user, &message.room).await)?;
+    let sink = use_context::<crate::server::sink::MessageSink>()
+        .ok_or_else(|| ServerFnError::new("internal: the message writer is not in the context"))?;
+    let ack = sink.post(message, user, ssr::io()?).await;
+    ack.into_result().map_err(|error| ssr::refused(error.code))
+}
+
 /// The DM with the user called `name` (created empty if need be): what `/dm/<name>` shows.
 #[server(prefix = "/api", endpoint = "open_dm")]
 pub async fn open_dm(name: String) -> Result<Joined, ServerFnError> {

@@ -61,7 +61,7 @@ test("after a restart the page says it is back online with the count of new mess
   }
 });
 
-test("without JavaScript the history is readable", async ({ browser }) => {
+test("without JavaScript one can join, read and post", async ({ browser }) => {
   const server = new Server(3105);
   await server.start();
   try {
@@ -76,6 +76,12 @@ test("without JavaScript the history is readable", async ({ browser }) => {
     await join(reader, uniqueName("nojs"));
     await expect(reader.locator("#messages li.sent .body").filter({ hasText: text })).toHaveText([text]);
     await expect(reader.locator(".no-js")).toContainText("without live updates");
+    // Posting is a plain form post too; the writer's live page receives it.
+    const reply = `no script here ${Date.now()}`;
+    await reader.locator("#input").fill(reply);
+    await reader.locator("#chat-form button").click();
+    await expect(reader.locator("#messages li.sent .body").filter({ hasText: reply })).toHaveCount(1);
+    await expect(messages(writer).filter({ hasText: reply })).toHaveCount(1);
     expect(await reader.locator("#messages i").count()).toBe(0);
   } finally {
     await server.stop();

@@ -9,7 +9,7 @@ use super::{
 use crate::api::{current_user, open_dm, recent_messages};
 use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
-use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES};
+use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES, dm_members};
 use natter_session::{Outgoing, OutgoingState};
 
 /// What a URL asks to show.
@@ -120,13 +120,16 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
                     <ConnectionBadge conn/>
                 </header>
                 <MessageList conn snapshot=page me=me.user.id/>
-                <Composer conn/>
+                <Composer conn room/>
             })
         }
-        Err((code, text)) if code == "forbidden" => {
+        // A public room one may join; a DM of others is as absent as one that does not exist.
+        Err((code, text))
+            if code == "forbidden"
+                && matches!(&target_room, Target::Room(room) if dm_members(room).is_none()) =>
+        {
             let room = match target_room {
-                Target::Room(room) => room,
-                Target::Dm(name) => name,
+                Target::Room(room) | Target::Dm(room) => room,
             };
             EitherOf3::B(view! {
                 <header class="topbar"><ConnectionBadge conn/></header>
@@ -273,8 +276,10 @@ fn OutgoingLine(conn: Connection, o: Outgoing) -> impl IntoView {
     }
 }
 
+/// The message form. Without JavaScript it posts to the `post_message` server function, which
+/// answers with a redirect back here.
 #[component]
-fn Composer(conn: Connection) -> impl IntoView {
+fn Composer(conn: Connection, room: String) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -285,8 +290,9 @@ fn Composer(conn: Connection) -> impl IntoView {
     };
     view! {
         <p id="error" role="alert">{move || conn.error.get()}</p>
-        <form id="chat-form" on:submit=on_submit>
-            <input id="input" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"/>
+        <form id="chat-form" method="post" action="/api/post_message" on:submit=on_submit>
+            <input type="hidden" name="room" value=room/>
+            <input id="input" name="body" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"/>
             <button type="submit">"Send"</button>
         </form>
     }

@@ -457,12 +457,7 @@ impl Connection {
 
     /// The one copy of the emit-and-wait future: JSON in, JSON out. Kept apart from the typed
     /// wrapper above because every instance of an async block costs the page's wasm weight.
-    fn request_json(
-        self,
-        name: &'static str,
-        payload: serde_json::Value,
-        done: JsonDone,
-    ) {
+    fn request_json(self, name: &'static str, payload: serde_json::Value, done: JsonDone) {
         let Some(handle) = self.handle.get_value() else {
             return;
         };

@@ -7,7 +7,7 @@ mod error;
 mod events;
 mod origin;
 pub mod people;
-mod sink;
+pub mod sink;
 mod socket;
 pub mod store;
 
@@ -111,12 +111,14 @@ pub fn router(
     store: store::SharedStore,
 ) -> (Router, SocketIo) {
     let routes = generate_route_list(crate::app::App);
-    let (socket_io_layer, io) = socket::layer(config, store.clone());
+    let sink = sink::MessageSink::start(store.clone());
+    let (socket_io_layer, io) = socket::layer(config, store.clone(), sink.clone());
     // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
     // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
     let context = {
         let (store, io, config) = (store.clone(), io.clone(), config.clone());
         move || {
+            provide_context(sink.clone());
             provide_context(store.clone());
             provide_context(io.clone());
             provide_context(config.clone());

@@ -44,11 +44,31 @@ pub struct MessageSink {
 /// A validated message on its way to the writer.
 pub struct Post {
     pub message: SendMessage,
-    /// The socket's user: the author.
+    /// The session's user: the author.
     pub author: User,
     /// Answered by the writer once the message has been stored and broadcast.
-    pub ack: AckSender,
+    pub ack: Reply,
     pub io: SocketIo,
+}
+
+/// Where the writer's answer goes: the Socket.IO ack, or the HTTP request of a plain form post.
+pub enum Reply {
+    Socket(AckSender),
+    Http(oneshot::Sender<SendAck>),
+}
+
+impl Reply {
+    pub fn send(self, answer: &SendAck) {
+        match self {
+            Reply::Socket(ack) => {
+                if let Err(error) = ack.send(answer) {
+                    tracing::debug!(%error, "could not ack a message");
+                }
+            }
+            // The request gave up waiting: nothing to tell it.
+            Reply::Http(reply) => drop(reply.send(answer.clone())),
+        }
+    }
 }
 
 impl MessageSink {
@@ -60,6 +80,23 @@ impl MessageSink {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(run(slots, store));
         MessageSink { queue }
+    }
+
+    /// Stores, broadcasts and answers one message outside Socket.IO (a plain form post).
+    pub async fn post(&self, message: SendMessage, author: User, io: SocketIo) -> SendAck {
+        let (reply, answer) = oneshot::channel();
+        let post = Post {
+            message,
+            author,
+            ack: Reply::Http(reply),
+            io,
+        };
+        if let Err((code, _)) = Slot(self.reserve()).fill(post) {
+            return SendAck::Error(code.into());
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| SendAck::Error(ErrorCode::Internal.into()))
     }
 
     fn reserve(&self) -> Result<oneshot::Sender<Post>, ErrorCode> {
@@ -81,7 +118,7 @@ pub struct Slot(Result<oneshot::Sender<Post>, ErrorCode>);
 
 impl Slot {
     /// Hands the message to the writer, which broadcasts it and then acks it.
-    pub fn fill(self, post: Post) -> Result<(), (ErrorCode, AckSender)> {
+    pub fn fill(self, post: Post) -> Result<(), (ErrorCode, Reply)> {
         match self.0 {
             Ok(filler) => filler
                 .send(post)
@@ -181,9 +218,7 @@ async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
                 SendAck::Error(code.into())
             }
         };
-        if let Err(error) = ack.send(&answer) {
-            tracing::debug!(%error, "could not ack a message");
-        }
+        ack.send(&answer);
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
     config::{Config, Transports},
     events,
     people::{self, session_channel, user_channel},
-    sink::{MessageSink, Post, Slot},
+    sink::{MessageSink, Post, Reply, Slot},
     store::SharedStore,
 };
 
@@ -68,7 +68,7 @@ const LOGGED_EVENT_CHARS: usize = 64;
 ///
 /// # Panics
 /// Outside a Tokio runtime (the message writer task is spawned here).
-pub fn layer(config: &Config, store: SharedStore) -> (SocketIoLayer, SocketIo) {
+pub fn layer(config: &Config, store: SharedStore, sink: MessageSink) -> (SocketIoLayer, SocketIo) {
     let max_message = usize::try_from(config.max_payload).unwrap_or(usize::MAX);
     let builder = SocketIo::builder()
         .req_path(SOCKET_IO_PATH)
@@ -86,7 +86,7 @@ pub fn layer(config: &Config, store: SharedStore) -> (SocketIoLayer, SocketIo) {
                 .max_incoming_binaries(MAX_INCOMING_BINARIES)
                 .max_incoming_binary_buf_size(MAX_BINARY_BYTES),
         )
-        .with_state(MessageSink::start(store.clone()))
+        .with_state(sink)
         .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
     io.ns("/", on_connect.with(authenticate));
@@ -173,11 +173,11 @@ async fn on_chat_message(
     let post = Post {
         message,
         author: authed.user,
-        ack,
+        ack: Reply::Socket(ack),
         io,
     };
-    if let Err((code, ack)) = slot.fill(post) {
-        refuse(ack, code);
+    if let Err((code, reply)) = slot.fill(post) {
+        reply.send(&SendAck::Error(code.into()));
     }
 }
 

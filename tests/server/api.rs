@@ -294,3 +294,50 @@ async fn cross_site_posts_are_refused() {
     let recent = call_from(&server, Some(&own), "recent_messages", token, &form).await;
     assert_eq!(recent.json()["latest_seq"], 0);
 }
+
+/// The composer without JavaScript: the same writer and rules as the Socket.IO event.
+#[tokio::test]
+async fn a_form_post_stores_and_broadcasts_a_message() {
+    let server = start(test_config()).await;
+    let mut reader = WsClient::member(&server).await;
+    let token = server.tester.token.clone();
+    let form = [("room", "general"), ("body", "posted without script")];
+    let sent = call(&server, "post_message", Some(&token), &form)
+        .await
+        .json();
+    assert_eq!(sent["seq"], 1);
+    let (name, message) = reader.event().await;
+    assert_eq!(name, "chat message");
+    assert_eq!(message["body"], "posted without script");
+    assert_eq!(message["author"]["name"], "tester");
+
+    call(&server, "post_message", None, &form)
+        .await
+        .refused("unauthorized");
+    let empty = [("room", "general"), ("body", "  ")];
+    call(&server, "post_message", Some(&token), &empty)
+        .await
+        .refused("empty_message");
+    let alice = server.user("alice").await;
+    let bob = server.user("bob").await;
+    let theirs = natter_contract::dm_room(alice.user.id, bob.user.id);
+    let dm = [("room", theirs.as_str()), ("body", "let me in")];
+    call(&server, "post_message", Some(&token), &dm)
+        .await
+        .refused("forbidden");
+    // A resend under the same client id is the same message.
+    let id = client_id();
+    let keyed = [
+        ("room", "general"),
+        ("body", "once"),
+        ("client_id", id.as_str()),
+    ];
+    let first = call(&server, "post_message", Some(&token), &keyed)
+        .await
+        .json();
+    let again = call(&server, "post_message", Some(&token), &keyed)
+        .await
+        .json();
+    assert_eq!(first, again);
+    assert_eq!(server.store.latest_seq("general").await.unwrap(), 2);
+}
