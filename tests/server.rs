@@ -14,6 +14,8 @@ mod overload;
 #[path = "server/people.rs"]
 mod people;
 mod support;
+#[path = "server/sync.rs"]
+mod sync;
 
 use serde_json::json;
 use support::*;

@@ -10,6 +10,7 @@ pub mod people;
 pub mod sink;
 mod socket;
 pub mod store;
+mod sync;
 
 use std::{future::IntoFuture, process::ExitCode, time::Duration};
 

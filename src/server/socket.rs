@@ -133,6 +133,7 @@ async fn authenticate(
     socket.on(event::CHAT_MESSAGE, on_chat_message);
     socket.on(event::SYNC, on_sync);
     socket.on(event::HISTORY, on_history);
+    socket.on(event::SYNC_ROOMS, super::sync::on_sync_rooms);
     events::attach(&socket);
     socket.on_fallback(on_unknown_event);
     socket.on_disconnect(on_disconnect);

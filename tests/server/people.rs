@@ -12,7 +12,7 @@ use crate::{api::call, support::*};
 const LIMIT: (&str, &str) = ("limit", "5");
 const UNAUTHORIZED: &str = r#"44{"message":"unauthorized"}"#;
 
-async fn users<const N: usize>(server: &Server, names: [&str; N]) -> [TestUser; N] {
+pub async fn users<const N: usize>(server: &Server, names: [&str; N]) -> [TestUser; N] {
     let mut users = Vec::with_capacity(N);
     for name in names {
         users.push(server.user(name).await);
@@ -21,12 +21,12 @@ async fn users<const N: usize>(server: &Server, names: [&str; N]) -> [TestUser; 
 }
 
 /// `event` with a JSON payload; its ack.
-async fn ask(client: &mut WsClient, event: &str, payload: Value) -> Value {
+pub async fn ask(client: &mut WsClient, event: &str, payload: Value) -> Value {
     client.emit(1, event, &payload.to_string()).await
 }
 
 /// The `ok` of an ack that must have succeeded.
-async fn ok(client: &mut WsClient, event: &str, payload: Value) -> Value {
+pub async fn ok(client: &mut WsClient, event: &str, payload: Value) -> Value {
     let ack = ask(client, event, payload.clone()).await;
     assert!(ack.get("error").is_none(), "{event} {payload}: {ack}");
     ack["ok"].clone()
@@ -38,7 +38,7 @@ fn refused(ack: &Value, code: &str, what: &str) {
     assert!(ack.get("ok").is_none(), "{what}: {ack}");
 }
 
-fn say(room: &str, body: &str) -> Value {
+pub fn say(room: &str, body: &str) -> Value {
     json!({ "room": room, "client_id": client_id(), "body": body })
 }
 
@@ -65,7 +65,7 @@ async fn listed(client: &mut WsClient, room: &str) -> Value {
 }
 
 /// Skips frames until the event `name` arrives; returns its payload.
-async fn next_event(client: &mut WsClient, name: &str) -> Value {
+pub async fn next_event(client: &mut WsClient, name: &str) -> Value {
     within(name, async {
         loop {
             let frame = client.recv().await;

@@ -102,6 +102,12 @@ impl Directory for FailingStore {
     async fn is_member(&self, room: &str, user: i64) -> Result<bool, StoreError> {
         self.inner.is_member(room, user).await
     }
+    async fn member_of(&self, user: i64, rooms: &[&str]) -> Result<Vec<String>, StoreError> {
+        self.inner.member_of(user, rooms).await
+    }
+    async fn latest_seqs(&self, rooms: &[&str]) -> Result<Vec<(String, u64)>, StoreError> {
+        self.inner.latest_seqs(rooms).await
+    }
     async fn joined(&self, user: i64, room: Option<&str>) -> Result<Vec<Joined>, StoreError> {
         self.inner.joined(user, room).await
     }

@@ -34,6 +34,10 @@ pub mod event {
     /// Client → server: subscribe to a room's live messages and fetch those after a `seq`
     /// ([`super::SyncRequest`], acked with [`super::PageAck`]).
     pub const SYNC: &str = "sync";
+    /// Client → server: catch up on many rooms at once after a (re)connect ([`super::SyncRooms`],
+    /// acked with `Ack<`[`super::Synced`]`>`): subscribes to each, and answers only for the
+    /// rooms that have something new.
+    pub const SYNC_ROOMS: &str = "sync rooms";
     /// Client → server: fetch older messages ([`super::HistoryRequest`], acked with
     /// [`super::PageAck`]).
     pub const HISTORY: &str = "history";
@@ -147,6 +151,40 @@ pub struct SyncRequest {
     pub after_seq: u64,
     #[serde(default)]
     pub limit: Option<u32>,
+}
+
+/// Most rooms one [`SyncRooms`] may name.
+pub const MAX_SYNC_ROOMS: usize = 500;
+
+/// Where a client is in one room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cursor {
+    pub room: String,
+    pub after_seq: u64,
+}
+
+/// Subscribe to every room named and get what follows each cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRooms {
+    pub rooms: Vec<Cursor>,
+}
+
+/// The answer to [`SyncRooms`]: a page (at most [`MAX_PAGE`], `has_more` says if there is more)
+/// for each room with messages after its cursor, and the rooms refused. A room in neither is
+/// up to date.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Synced {
+    pub pages: Vec<Page>,
+    pub refused: Vec<Refused>,
+}
+
+/// One room of a [`SyncRooms`] the server would not answer for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refused {
+    pub room: String,
+    pub code: ErrorCode,
 }
 
 /// Older messages: those before `before_seq`, newest `limit` of them.

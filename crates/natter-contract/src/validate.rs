@@ -48,6 +48,20 @@ impl SyncRequest {
     }
 }
 
+impl crate::SyncRooms {
+    /// Each room named once, at most [`crate::MAX_SYNC_ROOMS`] of them; the rooms' names are
+    /// checked one by one, so a bad one fails alone.
+    pub fn validate(&self) -> Result<(), ErrorCode> {
+        let mut seen = std::collections::BTreeSet::new();
+        if self.rooms.len() > crate::MAX_SYNC_ROOMS
+            || !self.rooms.iter().all(|c| seen.insert(c.room.as_str()))
+        {
+            return Err(ErrorCode::InvalidPayload);
+        }
+        Ok(())
+    }
+}
+
 impl HistoryRequest {
     /// The page size to use.
     pub fn validate(&self) -> Result<u32, ErrorCode> {

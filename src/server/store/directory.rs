@@ -66,6 +66,12 @@ pub trait Directory: Send + Sync + 'static {
 
     async fn is_member(&self, room: &str, user: i64) -> Result<bool, StoreError>;
 
+    /// Which of `rooms` the user is in, in one query.
+    async fn member_of(&self, user: i64, rooms: &[&str]) -> Result<Vec<String>, StoreError>;
+
+    /// The newest seq of each of `rooms` that exists, in one query.
+    async fn latest_seqs(&self, rooms: &[&str]) -> Result<Vec<(String, u64)>, StoreError>;
+
     /// The user's rooms and DMs with their unread counts; only `room` when given. DMs without
     /// messages are left out: a conversation appears with its first message.
     async fn joined(&self, user: i64, room: Option<&str>) -> Result<Vec<Joined>, StoreError>;
@@ -412,6 +418,49 @@ macro_rules! sql_directory {
                         .await
                         .map_err($crate::server::store::StoreError::Read)?;
                 Ok(found.is_some())
+            }
+
+            async fn member_of(
+                &self,
+                user: i64,
+                rooms: &[&str],
+            ) -> Result<Vec<String>, $crate::server::store::StoreError> {
+                if rooms.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new("SELECT room FROM members WHERE user_id = ");
+                query.push_bind(user).push(" AND room IN (");
+                let mut list = query.separated(", ");
+                for room in rooms {
+                    list.push_bind(*room);
+                }
+                query.push(")");
+                query
+                    .build_query_scalar()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::server::store::StoreError::Read)
+            }
+
+            async fn latest_seqs(
+                &self,
+                rooms: &[&str],
+            ) -> Result<Vec<(String, u64)>, $crate::server::store::StoreError> {
+                if rooms.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new("SELECT id, last_seq FROM rooms WHERE id IN (");
+                let mut list = query.separated(", ");
+                for room in rooms {
+                    list.push_bind(*room);
+                }
+                query.push(")");
+                let rows: Vec<(String, i64)> = query
+                    .build_query_as()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::server::store::StoreError::Read)?;
+                Ok(rows.into_iter().map(|(room, seq)| (room, seq.unsigned_abs())).collect())
             }
 
             async fn joined(
