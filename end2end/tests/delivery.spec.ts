@@ -135,7 +135,7 @@ test("the hydrated page continues from the rendered history without refetching i
     // The first HTML holds the newest 50: seq 21..=70.
     const seqs = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
-    await expect.poll(() => sent.some((s) => s.includes('"sync"') && s.includes('"after_seq":70'))).toBe(true);
+    await expect.poll(() => sent.some((s) => s.includes('"sync rooms"') && s.includes('"after_seq":70'))).toBe(true);
     expect(sent.filter((s) => s.startsWith("API "))).toEqual([]);
 
     // Older pages load on demand, without holes or repeats.

@@ -405,6 +405,14 @@ impl Connection {
                         conn.with_session(|s| s.on_sync(&room, result))
                     });
                 }
+                Action::SyncRooms(request) => {
+                    let sent = request.clone();
+                    self.request::<_, natter_contract::Synced>(
+                        event::SYNC_ROOMS,
+                        request,
+                        move |conn, result| conn.with_session(|s| s.on_sync_rooms(&sent, result)),
+                    );
+                }
                 Action::History(request) => {
                     let room = request.room.clone();
                     self.request::<_, Page>(

@@ -5,7 +5,9 @@
 
 use futures::{StreamExt, channel::mpsc};
 use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
-use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, User, event};
+use natter_contract::{
+    Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, SyncRooms, Synced, User, event,
+};
 use natter_session::{Action, Failure, Session};
 use serde_json::{Value, json};
 use std::{
@@ -56,6 +58,7 @@ pub async fn join(url: &str, name: &str) -> Member {
 enum Done {
     Resume,
     Sync(String, Result<Page, Failure>),
+    SyncRooms(SyncRooms, Result<Synced, Failure>),
     Send(String, Result<Sent, Failure>),
 }
 
@@ -152,6 +155,7 @@ async fn drive(
                 match finished {
                     Done::Resume => s.resume(),
                     Done::Sync(room, result) => s.on_sync(&room, result),
+                    Done::SyncRooms(request, result) => s.on_sync_rooms(&request, result),
                     Done::Send(id, result) => s.on_send(&id, result),
                 }
             }
@@ -179,6 +183,17 @@ fn perform(handle: &Handle, action: Action, done: &mpsc::UnboundedSender<Done>) 
                         .await,
                 );
                 let _ = done.unbounded_send(Done::Sync(room, result));
+            });
+        }
+        Action::SyncRooms(request) => {
+            tokio::spawn(async move {
+                let ack = handle.emit_with_ack::<_, Ack<Synced>>(
+                    event::SYNC_ROOMS,
+                    &request,
+                    ACK_TIMEOUT_MS,
+                );
+                let result = outcome(ack.await);
+                let _ = done.unbounded_send(Done::SyncRooms(request, result));
             });
         }
         Action::Send(message) => {

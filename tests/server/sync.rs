@@ -14,9 +14,13 @@ fn cursors(rooms: &[(&str, u64)]) -> Value {
     json!({ "rooms": rooms })
 }
 
-/// `room → seqs` of the answer's pages, and `room → code` of its refusals, both sorted.
-fn answer(synced: &Value) -> (Vec<(String, Vec<u64>)>, Vec<(String, String)>) {
-    let mut pages: Vec<(String, Vec<u64>)> = synced["pages"]
+/// `(room, seqs)` of an answer's pages, sorted.
+type Pages = Vec<(String, Vec<u64>)>;
+/// `(room, code)` of an answer's refusals, sorted.
+type Refusals = Vec<(String, String)>;
+
+fn answer(synced: &Value) -> (Pages, Refusals) {
+    let mut pages: Pages = synced["pages"]
         .as_array()
         .unwrap()
         .iter()
@@ -28,7 +32,7 @@ fn answer(synced: &Value) -> (Vec<(String, Vec<u64>)>, Vec<(String, String)>) {
         })
         .collect();
     pages.sort();
-    let mut refused: Vec<(String, String)> = synced["refused"]
+    let mut refused: Refusals = synced["refused"]
         .as_array()
         .unwrap()
         .iter()

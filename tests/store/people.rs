@@ -1,6 +1,6 @@
 //! The people side of the store (`Directory`), run against every backend like the rest.
 
-use natter::server::store::{ChatStore, Directory, StoreError};
+use natter::server::store::{ChatStore, StoreError};
 use natter_contract::{DEFAULT_ROOM, RoomKind, User, dm_room, user_name};
 
 use crate::fixtures::{InsertAs, TestDb, ann};

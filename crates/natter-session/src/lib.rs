@@ -18,7 +18,8 @@ pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 
 use natter_contract::{
-    AckError, ChatMessage, ErrorCode, HistoryRequest, Page, SendMessage, Sent, SyncRequest, User,
+    AckError, ChatMessage, Cursor, ErrorCode, HistoryRequest, Page, SendMessage, Sent, SyncRequest,
+    SyncRooms, Synced, User,
 };
 use outbox::Outbox;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,6 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Action {
     /// Emit SYNC with an ack; report with [`Session::on_sync`].
     Sync(SyncRequest),
+    /// Emit SYNC ROOMS with an ack (after every connect: all rooms in one request); report
+    /// with [`Session::on_sync_rooms`], handing the request back.
+    SyncRooms(SyncRooms),
     /// Emit the message with an ack; report with [`Session::on_send`].
     Send(SendMessage),
     /// Emit HISTORY with an ack; report with [`Session::on_history`].
@@ -120,8 +124,21 @@ impl Session {
         self.syncing.clear();
         self.loading_older.clear();
         self.caught_up = Some(0);
-        let rooms: Vec<String> = self.rooms.keys().cloned().collect();
-        let mut actions: Vec<Action> = rooms.iter().flat_map(|room| self.sync(room)).collect();
+        // One request for every room, whatever their number: the server answers only for the
+        // rooms with something new.
+        let rooms: Vec<Cursor> = self
+            .rooms
+            .iter()
+            .map(|(room, timeline)| Cursor {
+                room: room.clone(),
+                after_seq: timeline.synced(),
+            })
+            .collect();
+        self.syncing.extend(rooms.iter().map(|c| c.room.clone()));
+        let mut actions = Vec::new();
+        if !rooms.is_empty() {
+            actions.push(Action::SyncRooms(SyncRooms { rooms }));
+        }
         self.paused = false;
         actions.extend(self.next_send());
         actions
@@ -210,6 +227,36 @@ impl Session {
             .is_some_and(|t| t.has_gap() || page.latest_seq > t.synced());
         if page.has_more || gap {
             actions.extend(self.sync(room));
+        }
+        actions
+    }
+
+    /// The answer to [`Action::SyncRooms`]: pages for the rooms with news; the rooms in neither
+    /// list are up to date; a refused room is no longer followed (left, say, in another tab).
+    pub fn on_sync_rooms(
+        &mut self,
+        request: &SyncRooms,
+        result: Result<Synced, Failure>,
+    ) -> Vec<Action> {
+        for cursor in &request.rooms {
+            self.syncing.remove(&cursor.room);
+        }
+        let Ok(synced) = result else {
+            // Lost: the next connect asks again. Rejected as a whole: nothing to retry.
+            return Vec::new();
+        };
+        let mut actions = Vec::new();
+        for page in synced.pages {
+            let room = page.room.clone();
+            if request.rooms.iter().any(|c| c.room == room) {
+                self.syncing.insert(room.clone());
+                actions.extend(self.on_sync(&room, Ok(page)));
+            }
+        }
+        for refused in synced.refused {
+            if matches!(refused.code, ErrorCode::Forbidden | ErrorCode::UnknownRoom) {
+                self.forget(&refused.room);
+            }
         }
         actions
     }

@@ -48,12 +48,14 @@ fn sends(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
+/// The cursors asked for, by SYNC or SYNC ROOMS.
 fn syncs(actions: &[Action]) -> Vec<u64> {
     actions
         .iter()
-        .filter_map(|a| match a {
-            Action::Sync(s) => Some(s.after_seq),
-            _ => None,
+        .flat_map(|a| match a {
+            Action::Sync(s) => vec![s.after_seq],
+            Action::SyncRooms(s) => s.rooms.iter().map(|c| c.after_seq).collect(),
+            _ => Vec::new(),
         })
         .collect()
 }
@@ -302,8 +304,15 @@ proptest! {
             if answer_syncs_now {
                 let pending: Vec<Action> = std::mem::take(&mut queue);
                 for action in pending {
-                    if let Action::Sync(req) = action {
-                        queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq))));
+                    match action {
+                        Action::Sync(req) => queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq)))),
+                        Action::SyncRooms(req) => {
+                            let after = req.rooms[0].after_seq;
+                            let pages = if n > after { vec![answer(after)] } else { Vec::new() };
+                            let synced = Synced { pages, refused: Vec::new() };
+                            queue.extend(s.on_sync_rooms(&req, Ok(synced)));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -316,10 +325,75 @@ proptest! {
         }
         // A reconnect always syncs, which picks up anything no live message hinted at.
         let mut queue = s.connected();
-        while let Some(Action::Sync(req)) = queue.pop() {
-            queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq))));
+        while let Some(action) = queue.pop() {
+            match action {
+                Action::Sync(req) => queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq)))),
+                Action::SyncRooms(req) => {
+                    let after = req.rooms[0].after_seq;
+                    let pages = if n > after { vec![answer(after)] } else { Vec::new() };
+                    queue.extend(s.on_sync_rooms(&req, Ok(Synced { pages, refused: Vec::new() })));
+                }
+                _ => {}
+            }
         }
         let got: Vec<u64> = s.timeline(ROOM).unwrap().messages().map(|m| m.seq).collect();
         prop_assert_eq!(got, (1..=n).collect::<Vec<_>>());
     }
+}
+
+/// After a reconnect: one SYNC ROOMS for every room; rooms without news are settled by
+/// their absence, refused ones are dropped, and a page with more asks for the rest.
+#[test]
+fn one_sync_for_every_room_after_a_connect() {
+    let mut s = Session::new();
+    for room in ["a", "b", "c", "gone"] {
+        s.join(
+            room,
+            Some(&Page {
+                room: room.into(),
+                messages: vec![],
+                has_more: false,
+                latest_seq: 0,
+            }),
+        );
+    }
+    let actions = s.connected();
+    let [Action::SyncRooms(request)] = actions.as_slice() else {
+        panic!("expected one SYNC ROOMS, got {actions:?}");
+    };
+    let rooms: Vec<&str> = request.rooms.iter().map(|c| c.room.as_str()).collect();
+    assert_eq!(rooms, ["a", "b", "c", "gone"]);
+    let mut in_b = stored(1, "b1", "x");
+    in_b.room = "b".into();
+    let b = Page {
+        room: "b".into(),
+        messages: vec![in_b],
+        has_more: true,
+        latest_seq: 5,
+    };
+    let synced = Synced {
+        pages: vec![b],
+        refused: vec![natter_contract::Refused {
+            room: "gone".into(),
+            code: ErrorCode::Forbidden,
+        }],
+    };
+    let next = s.on_sync_rooms(request, Ok(synced));
+    // b has more: its own SYNC after seq 1; a and c are up to date; "gone" is forgotten.
+    assert_eq!(syncs(&next), [1]);
+    assert!(s.timeline("gone").is_none());
+    assert_eq!(s.rooms().collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(s.timeline("b").unwrap().messages().count(), 1);
+}
+
+#[test]
+fn a_lost_sync_rooms_is_asked_again_on_the_next_connect() {
+    let mut s = session();
+    let actions = s.connected();
+    let [Action::SyncRooms(request)] = actions.as_slice() else {
+        panic!("{actions:?}")
+    };
+    assert!(s.on_sync_rooms(request, Err(Failure::Lost)).is_empty());
+    s.disconnected();
+    assert_eq!(syncs(&s.connected()), [0]);
 }
