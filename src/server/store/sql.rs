@@ -15,15 +15,32 @@ macro_rules! sql_backend {
                 if keys.is_empty() {
                     return Ok(Vec::new());
                 }
+                // One `author_id = ? AND client_id IN (…)` per author, OR-ed: SQLite answers
+                // each through the UNIQUE (author_id, client_id) index, whereas a row-value
+                // `(author_id, client_id) IN (…)` scans the whole table (EXPLAIN QUERY PLAN,
+                // SQLite 3.40): a cost per batch that grows with the history.
+                let mut by_author: std::collections::BTreeMap<i64, Vec<&str>> =
+                    std::collections::BTreeMap::new();
+                for (author, id) in keys {
+                    by_author.entry(*author).or_default().push(id);
+                }
                 let mut query = sqlx::QueryBuilder::<$db>::new(concat!(
                     $crate::server::store::backend::select_messages!(),
-                    "WHERE (m.author_id, m.client_id) IN ("
+                    "WHERE "
                 ));
-                for (index, (author, id)) in keys.iter().enumerate() {
-                    query.push(if index == 0 { "(" } else { ", (" });
-                    query.push_bind(*author).push(", ").push_bind(*id).push(")");
+                for (index, (author, ids)) in by_author.iter().enumerate() {
+                    query.push(if index == 0 {
+                        "(m.author_id = "
+                    } else {
+                        " OR (m.author_id = "
+                    });
+                    query.push_bind(*author).push(" AND m.client_id IN (");
+                    let mut list = query.separated(", ");
+                    for id in ids {
+                        list.push_bind(*id);
+                    }
+                    query.push("))");
                 }
-                query.push(")");
                 let rows = query
                     .build_query_as::<$crate::server::store::backend::Row>()
                     .fetch_all(&self.pool)
