@@ -60,6 +60,13 @@ test("a room appears for those who join it, and only they get its messages", asy
   await send(b.page, "b is here");
   await expect(messages(a.page).filter({ hasText: "b is here" })).toHaveCount(1);
 
+  // B leaves: the room goes from B's sidebar, and what follows does not reach B.
+  await b.page.locator("#leave-room").click();
+  await expect(await roomLink(b.page, "#rooms", room)).toHaveCount(0);
+  await send(a.page, "after b left");
+  await expect(messages(a.page).filter({ hasText: "after b left" })).toHaveCount(1);
+  await expect(b.page.getByText("after b left")).toHaveCount(0);
+
   // C is not in it: not in the sidebar, nothing received, and the room page offers to join.
   await expect(await roomLink(c.page, "#rooms", room)).toHaveCount(0);
   await c.page.goto(`/r/${room}`);

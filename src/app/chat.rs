@@ -117,6 +117,7 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
                 <header class="topbar">
                     <h2 class="room" id="room-title">{heading}</h2>
                     <span class="topic">{topic}</span>
+                    {(dm_members(&room).is_none()).then(|| view! { <LeaveButton conn room=room.clone()/> })}
                     <ConnectionBadge conn/>
                 </header>
                 <MessageList conn snapshot=page me=me.user.id/>
@@ -152,6 +153,16 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
             <main class="chat">{main}</main>
         </div>
     }
+}
+
+#[component]
+fn LeaveButton(conn: Connection, room: String) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    let on_click = move |_| {
+        let navigate = navigate.clone();
+        conn.leave_room(room.clone(), move || navigate("/", Default::default()));
+    };
+    view! { <button id="leave-room" class="leave" on:click=on_click>"Leave"</button> }
 }
 
 #[component]

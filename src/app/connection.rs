@@ -173,6 +173,17 @@ impl Connection {
         self.with_session(|s| s.load_older(&room));
     }
 
+    /// Leaves a public room (every tab hears `room removed`); `done` runs once it is left.
+    pub fn leave_room(self, room: String, done: impl FnOnce() + 'static) {
+        let request = natter_contract::RoomRequest { room };
+        self.request::<_, ()>(event::LEAVE_ROOM, request, move |_, result| {
+            if result.is_ok() {
+                done();
+            }
+            Vec::new()
+        });
+    }
+
     /// Creates a public room; `done` gets its key once the server has made it.
     pub fn create_room(self, room: String, topic: String, done: impl FnOnce(String) + 'static) {
         let request = CreateRoom { room, topic };

@@ -4,7 +4,7 @@
 use natter_contract::{
     Ack, CreateRoom, ErrorCode, Joined, OpenDm, ReadMarker, RoomInfo, RoomRequest, event,
 };
-use serde::de::DeserializeOwned;
+use serde::Serialize;
 use socketioxide::{
     SocketIo,
     extract::{AckSender, Extension, SocketRef, State, TryData},
@@ -27,13 +27,20 @@ pub fn attach(socket: &SocketRef) {
     socket.on(event::READ, on_read);
 }
 
-/// The payload as `T`, or `invalid_payload`.
-fn payload<T: DeserializeOwned>(
-    payload: Result<JsonObject<T>, impl std::fmt::Display>,
-) -> Result<T, ErrorCode> {
-    payload
-        .map(|JsonObject(request)| request)
-        .map_err(|_| ErrorCode::InvalidPayload)
+/// Answers `ack` with what `handle` makes of the payload, or with `invalid_payload`.
+async fn respond<T, R, E, Fut>(
+    payload: Result<JsonObject<T>, E>,
+    ack: AckSender,
+    handle: impl FnOnce(T) -> Fut,
+) where
+    R: Serialize,
+    Fut: Future<Output = Result<R, ErrorCode>>,
+{
+    let answer = match payload {
+        Ok(JsonObject(request)) => handle(request).await,
+        Err(_) => Err(ErrorCode::InvalidPayload),
+    };
+    reply(ack, &Ack::from(answer));
 }
 
 async fn on_rooms(ack: AckSender, State(store): State<SharedStore>) {
@@ -57,13 +64,10 @@ async fn on_create_room(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let created = match payload(request) {
-        Ok(CreateRoom { room, topic }) => {
-            people::create_room(store.as_ref(), &io, &authed.user, &room, &topic).await
-        }
-        Err(code) => Err(code),
-    };
-    reply(ack, &Ack::from(created));
+    respond(request, ack, |CreateRoom { room, topic }| async move {
+        people::create_room(store.as_ref(), &io, &authed.user, &room, &topic).await
+    })
+    .await;
 }
 
 async fn on_join_room(
@@ -73,13 +77,10 @@ async fn on_join_room(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let joined = match payload(request) {
-        Ok(RoomRequest { room }) => {
-            people::join_room(store.as_ref(), &io, &authed.user, &room).await
-        }
-        Err(code) => Err(code),
-    };
-    reply(ack, &Ack::from(joined));
+    respond(request, ack, |RoomRequest { room }| async move {
+        people::join_room(store.as_ref(), &io, &authed.user, &room).await
+    })
+    .await;
 }
 
 async fn on_leave_room(
@@ -89,13 +90,10 @@ async fn on_leave_room(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let left = match payload(request) {
-        Ok(RoomRequest { room }) => {
-            people::leave_room(store.as_ref(), &io, &authed.user, &room).await
-        }
-        Err(code) => Err(code),
-    };
-    reply(ack, &Ack::from(left));
+    respond(request, ack, |RoomRequest { room }| async move {
+        people::leave_room(store.as_ref(), &io, &authed.user, &room).await
+    })
+    .await;
 }
 
 async fn on_open_dm(
@@ -104,11 +102,10 @@ async fn on_open_dm(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let dm = match payload(request) {
-        Ok(OpenDm { name }) => people::open_dm(store.as_ref(), &authed.user, &name).await,
-        Err(code) => Err(code),
-    };
-    reply(ack, &Ack::from(dm));
+    respond(request, ack, |OpenDm { name }| async move {
+        people::open_dm(store.as_ref(), &authed.user, &name).await
+    })
+    .await;
 }
 
 async fn on_read(
@@ -118,11 +115,8 @@ async fn on_read(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let marked = match payload(request) {
-        Ok(ReadMarker { room, seq }) => {
-            people::mark_read(store.as_ref(), &io, &authed.user, &room, seq).await
-        }
-        Err(code) => Err(code),
-    };
-    reply(ack, &Ack::from(marked));
+    respond(request, ack, |ReadMarker { room, seq }| async move {
+        people::mark_read(store.as_ref(), &io, &authed.user, &room, seq).await
+    })
+    .await;
 }
