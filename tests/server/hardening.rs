@@ -95,8 +95,9 @@ async fn oversized_payloads_are_cut_off() {
     // The largest message the contract allows still fits, even in multi-byte characters.
     let largest = "é".repeat(natter_contract::MAX_MESSAGE_CHARS);
     assert!(bob.chat(1, &message(&largest)).await["ok"]["seq"].is_u64());
-    let session = PollingSession::open(&server).await;
-    session.post(&server.tester.connect_packet()).await;
+    // Joined, i.e. the CONNECT acked: the session check runs before it, and an event sent
+    // ahead of the ack would reach a namespace the socket is not in yet.
+    let session = PollingSession::join(&server).await;
     session
         .post(&format!(r#"42["chat message",{}]"#, message(&largest)))
         .await;
