@@ -95,7 +95,7 @@ pub async fn authorize(store: &dyn ChatStore, user: &User, room: &str) -> Result
 
 /// Why a user who is not in `room` is refused: a public room's existence is no secret, so a
 /// missing one is `unknown_room`; about DMs nothing is said.
-pub async fn refusal(store: &dyn ChatStore, room: &str) -> ErrorCode {
+async fn refusal(store: &dyn ChatStore, room: &str) -> ErrorCode {
     if dm_members(room).is_some() {
         return ErrorCode::Forbidden;
     }

@@ -64,12 +64,16 @@ async fn sync_rooms(
     for cursor in named {
         if subscribed.contains(&cursor.room) || members.contains(&cursor.room) {
             allowed.push(cursor);
-        } else {
-            let code = people::refusal(store.as_ref(), &cursor.room).await;
-            synced.refused.push(Refused {
+            continue;
+        }
+        // Not a member: the full check, which also opens a DM the user is one of the pair of
+        // (as SYNC does), and otherwise says why not.
+        match people::authorize(store.as_ref(), user, &cursor.room).await {
+            Ok(()) => allowed.push(cursor),
+            Err(code) => synced.refused.push(Refused {
                 room: cursor.room,
                 code,
-            });
+            }),
         }
     }
     // Join first, read second: a message committed in between is then both in a page and

@@ -9,6 +9,7 @@ use natter_contract::{
     Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, SyncRooms, Synced, User, event,
 };
 use natter_session::{Action, Failure, Session};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::{
     sync::{Arc, Mutex},
@@ -62,10 +63,18 @@ enum Done {
     Send(String, Result<Sent, Failure>),
 }
 
+/// What the test asks of a client, in the order asked.
+enum Input {
+    /// Type `body` in the room.
+    Say(String, String),
+    /// Follow the room (it syncs from the start).
+    Follow(String),
+}
+
 /// A running client; its session can be inspected at any time.
 pub struct ChatClient {
     pub session: Arc<Mutex<Session>>,
-    outbox: mpsc::UnboundedSender<String>,
+    input: mpsc::UnboundedSender<Input>,
     handle: Handle,
 }
 
@@ -83,32 +92,62 @@ impl ChatClient {
         // Only this user's own messages settle its outbox: resend keys are unique per author.
         let session = Arc::new(Mutex::new(Session::for_user(member.user.clone())));
         session.lock().unwrap().join(DEFAULT_ROOM, None);
-        let (outbox, bodies) = mpsc::unbounded();
-        tokio::spawn(drive(handle.clone(), session.clone(), events, bodies));
+        let (input, inputs) = mpsc::unbounded();
+        tokio::spawn(drive(handle.clone(), session.clone(), events, inputs));
         ChatClient {
             session,
-            outbox,
+            input,
             handle,
         }
     }
 
-    /// Type a message (it goes through the outbox like the browser's).
-    pub fn say(&self, body: String) {
-        let _ = self.outbox.unbounded_send(body);
+    /// Type a message in `room`, which must be followed (it goes through the outbox like the
+    /// browser's).
+    pub fn say(&self, room: &str, body: String) {
+        let _ = self.input.unbounded_send(Input::Say(room.to_owned(), body));
     }
 
-    /// The room as this client holds it.
-    pub fn messages(&self) -> Vec<ChatMessage> {
+    /// Follow `room` too, as the browser does on opening it; before any [`ChatClient::say`]
+    /// in it, which waits behind this.
+    pub fn follow(&self, room: &str) {
+        let _ = self.input.unbounded_send(Input::Follow(room.to_owned()));
+    }
+
+    /// Emit `name` with `payload` and wait for the ack (create room, join room, open dm…).
+    pub async fn request<R: DeserializeOwned>(
+        &self,
+        name: &str,
+        payload: &Value,
+    ) -> Result<R, Failure> {
+        outcome(
+            self.handle
+                .emit_with_ack::<_, Ack<R>>(name, payload, ACK_TIMEOUT_MS)
+                .await,
+        )
+    }
+
+    /// The contiguous run of `room` this client holds.
+    pub fn messages(&self, room: &str) -> Vec<ChatMessage> {
         let s = self.session.lock().unwrap();
-        s.timeline(DEFAULT_ROOM)
+        s.timeline(room)
             .map(|t| t.messages().cloned().collect())
             .unwrap_or_default()
     }
 
-    /// Nothing left to send and everything up to `seq` held.
-    pub fn settled_at(&self, seq: u64) -> bool {
+    /// The newest `seq` of `room` held with nothing missing before it (0 if not followed).
+    pub fn synced(&self, room: &str) -> u64 {
         let s = self.session.lock().unwrap();
-        s.outbox().is_empty() && s.timeline(DEFAULT_ROOM).is_some_and(|t| t.synced() >= seq)
+        s.timeline(room).map_or(0, |t| t.synced())
+    }
+
+    /// The rooms followed, by key.
+    pub fn rooms(&self) -> Vec<String> {
+        let s = self.session.lock().unwrap();
+        s.rooms().map(str::to_owned).collect()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.session.lock().unwrap().is_connected()
     }
 
     pub fn outbox_len(&self) -> usize {
@@ -126,7 +165,7 @@ async fn drive(
     handle: Handle,
     session: Arc<Mutex<Session>>,
     mut events: mpsc::UnboundedReceiver<Event>,
-    mut bodies: mpsc::UnboundedReceiver<String>,
+    mut inputs: mpsc::UnboundedReceiver<Input>,
 ) {
     let (done_tx, mut done) = mpsc::unbounded::<Done>();
     loop {
@@ -159,10 +198,18 @@ async fn drive(
                     Done::Send(id, result) => s.on_send(&id, result),
                 }
             }
-            body = bodies.next() => {
-                let Some(body) = body else { return };
-                let id = uuid::Uuid::now_v7().to_string();
-                session.lock().unwrap().compose(DEFAULT_ROOM, id, body, 0).unwrap_or_default()
+            input = inputs.next() => {
+                let Some(input) = input else { return };
+                let mut s = session.lock().unwrap();
+                match input {
+                    Input::Say(room, body) => {
+                        let id = uuid::Uuid::now_v7().to_string();
+                        // Refused here, the message would be lost without a trace: say so.
+                        s.compose(&room, id, body, 0)
+                            .unwrap_or_else(|e| panic!("cannot say in {room}: {e:?}"))
+                    }
+                    Input::Follow(room) => s.join(&room, None),
+                }
             }
         };
         for action in actions {

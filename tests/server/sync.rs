@@ -120,3 +120,18 @@ async fn malformed_requests_are_refused_whole() {
         assert_eq!(error_code(&ack), "invalid_payload", "{payload}");
     }
 }
+
+/// A DM not opened yet is one of the pair's to follow: SYNC ROOMS opens it, as SYNC does,
+/// instead of refusing it (which would make the client stop following it).
+#[tokio::test]
+async fn a_dm_not_opened_yet_is_followed_not_refused() {
+    let server = start(test_config()).await;
+    let [alice, bob] = users(&server, ["alice", "bob"]).await;
+    let mut b = WsClient::join_as(&server, &bob).await;
+    let dm = natter_contract::dm_room(alice.user.id, bob.user.id);
+    let synced = ok(&mut b, "sync rooms", cursors(&[(&dm, 0)])).await;
+    assert_eq!(answer(&synced), (Vec::new(), Vec::new()));
+    let mut a = WsClient::join_as(&server, &alice).await;
+    ok(&mut a, "chat message", say(&dm, "first")).await;
+    assert_eq!(next_event(&mut b, "chat message").await["body"], "first");
+}
