@@ -1,10 +1,7 @@
 //! The Socket.IO events about people and rooms; each is a thin shell over [`people`], which
 //! the server functions share.
 
-use natter_contract::{
-    Ack, CreateRoom, ErrorCode, Joined, OpenDm, ReadMarker, RoomInfo, RoomRequest, event,
-};
-use serde::Serialize;
+use natter_contract::{Ack, CreateRoom, Joined, OpenDm, ReadMarker, RoomInfo, RoomRequest, event};
 use socketioxide::{
     SocketIo,
     extract::{AckSender, Extension, SocketRef, State, TryData},
@@ -12,7 +9,7 @@ use socketioxide::{
 
 use super::{
     people,
-    socket::{Authed, JsonObject, reply},
+    socket::{Authed, JsonObject, reply, respond},
     store::SharedStore,
 };
 
@@ -25,22 +22,6 @@ pub fn attach(socket: &SocketRef) {
     socket.on(event::LEAVE_ROOM, on_leave_room);
     socket.on(event::OPEN_DM, on_open_dm);
     socket.on(event::READ, on_read);
-}
-
-/// Answers `ack` with what `handle` makes of the payload, or with `invalid_payload`.
-async fn respond<T, R, E, Fut>(
-    payload: Result<JsonObject<T>, E>,
-    ack: AckSender,
-    handle: impl FnOnce(T) -> Fut,
-) where
-    R: Serialize,
-    Fut: Future<Output = Result<R, ErrorCode>>,
-{
-    let answer = match payload {
-        Ok(JsonObject(request)) => handle(request).await,
-        Err(_) => Err(ErrorCode::InvalidPayload),
-    };
-    reply(ack, &Ack::from(answer));
 }
 
 async fn on_rooms(ack: AckSender, State(store): State<SharedStore>) {

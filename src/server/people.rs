@@ -114,8 +114,8 @@ pub async fn sidebar(store: &dyn ChatStore, user: &User) -> Result<Vec<Joined>, 
 }
 
 /// One room of the user's sidebar.
-pub async fn joined(store: &dyn ChatStore, user: &User, room: &str) -> Result<Joined, ErrorCode> {
-    let mut found = store.joined(user.id, Some(room)).await?;
+async fn joined(store: &dyn ChatStore, user: i64, room: &str) -> Result<Joined, ErrorCode> {
+    let mut found = store.joined(user, Some(room)).await?;
     found.pop().ok_or(ErrorCode::Forbidden)
 }
 
@@ -129,7 +129,7 @@ pub async fn create_room(
     new_room_name(room)?;
     let topic = topic(raw_topic)?;
     store.create_room(room, &topic, user.id).await?;
-    announce_joined(store, io, user, room).await
+    announce_joined(store, io, user.id, room).await
 }
 
 pub async fn join_room(
@@ -140,7 +140,7 @@ pub async fn join_room(
 ) -> Result<Joined, ErrorCode> {
     new_room_name(room).map_err(|_| ErrorCode::UnknownRoom)?;
     store.join_room(room, user.id).await?;
-    announce_joined(store, io, user, room).await
+    announce_joined(store, io, user.id, room).await
 }
 
 pub async fn leave_room(
@@ -173,7 +173,7 @@ pub async fn open_dm(store: &dyn ChatStore, user: &User, name: &str) -> Result<J
     let peer = store.find_user(&key).await?.ok_or(ErrorCode::UnknownUser)?;
     let room = dm_room(user.id, peer.user.id);
     store.ensure_dm(&room, user.id, peer.user.id).await?;
-    joined(store, user, &room).await
+    joined(store, user.id, &room).await
 }
 
 /// Moves the marker and tells every tab of the user where it is now.
@@ -203,12 +203,8 @@ pub async fn announce_new_dm(store: &dyn ChatStore, io: &SocketIo, room: &str) {
     let Some((a, b)) = dm_members(room) else {
         return;
     };
-    for id in if a == b { vec![a] } else { vec![a, b] } {
-        let user = User {
-            id,
-            name: String::new(),
-        };
-        if let Err(error) = announce_joined(store, io, &user, room).await {
+    for user in if a == b { vec![a] } else { vec![a, b] } {
+        if let Err(error) = announce_joined(store, io, user, room).await {
             tracing::warn!(?error, room, "could not announce a new DM");
         }
     }
@@ -218,13 +214,13 @@ pub async fn announce_new_dm(store: &dyn ChatStore, io: &SocketIo, room: &str) {
 async fn announce_joined(
     store: &dyn ChatStore,
     io: &SocketIo,
-    user: &User,
+    user: i64,
     room: &str,
 ) -> Result<Joined, ErrorCode> {
     let line = joined(store, user, room).await?;
     debug_assert!(line.kind == RoomKind::Dm || line.peer.is_none());
     if let Some(ns) = io.of("/") {
-        emit(ns.to(user_channel(user.id)), event::ROOM_ADDED, &line).await;
+        emit(ns.to(user_channel(user)), event::ROOM_ADDED, &line).await;
     }
     Ok(line)
 }

@@ -1,7 +1,7 @@
 //! The Socket.IO side: engine limits and the event handlers of the "/" namespace.
 
 use natter_contract::{
-    Ack, ErrorCode, HistoryRequest, Page, PageAck, SendAck, SendMessage, SyncRequest, User, event,
+    Ack, ErrorCode, HistoryRequest, Page, SendAck, SendMessage, SyncRequest, User, event,
 };
 use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned, de::Error as _};
 use socketioxide::{
@@ -65,9 +65,6 @@ const LOGGED_EVENT_CHARS: usize = 64;
 
 /// Builds the Socket.IO layer and registers Natter's handlers on "/". Other namespaces are
 /// never registered, so socketioxide refuses them with a CONNECT_ERROR.
-///
-/// # Panics
-/// Outside a Tokio runtime (the message writer task is spawned here).
 pub fn layer(config: &Config, store: SharedStore, sink: MessageSink) -> (SocketIoLayer, SocketIo) {
     let max_message = usize::try_from(config.max_payload).unwrap_or(usize::MAX);
     let builder = SocketIo::builder()
@@ -205,11 +202,10 @@ async fn on_sync(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let page = match payload {
-        Ok(JsonObject(request)) => sync(&socket, request, &store, &authed.user).await,
-        Err(_) => Err(ErrorCode::InvalidPayload),
-    };
-    reply(ack, &PageAck::from(page));
+    respond(payload, ack, |request| {
+        sync(&socket, request, &store, &authed.user)
+    })
+    .await;
 }
 
 async fn sync(
@@ -243,11 +239,10 @@ async fn on_history(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let page = match payload {
-        Ok(JsonObject(request)) => history(&socket, request, &store, &authed.user).await,
-        Err(_) => Err(ErrorCode::InvalidPayload),
-    };
-    reply(ack, &PageAck::from(page));
+    respond(payload, ack, |request| {
+        history(&socket, request, &store, &authed.user)
+    })
+    .await;
 }
 
 async fn history(
@@ -272,6 +267,23 @@ async fn on_unknown_event(socket: SocketRef, Event(name): Event, ack: AckSender)
 /// Sends the error ack; does nothing when the client did not ask for one.
 pub(super) fn refuse(ack: AckSender, code: ErrorCode) {
     reply(ack, &SendAck::Error(code.into()));
+}
+
+/// Answers `ack` with what `handle` makes of the payload, or with `invalid_payload` when the
+/// payload does not match the contract: every event handler that takes a payload ends here.
+pub(super) async fn respond<T, R, E, Fut>(
+    payload: Result<JsonObject<T>, E>,
+    ack: AckSender,
+    handle: impl FnOnce(T) -> Fut,
+) where
+    R: Serialize,
+    Fut: Future<Output = Result<R, ErrorCode>>,
+{
+    let answer = match payload {
+        Ok(JsonObject(request)) => handle(request).await,
+        Err(_) => Err(ErrorCode::InvalidPayload),
+    };
+    reply(ack, &Ack::from(answer));
 }
 
 pub(super) fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {

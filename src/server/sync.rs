@@ -5,14 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use natter_contract::{
-    Ack, Cursor, ErrorCode, MAX_PAGE, Refused, SyncRooms, Synced, User, room_name,
-};
+use natter_contract::{Cursor, ErrorCode, MAX_PAGE, Refused, SyncRooms, Synced, User, room_name};
 use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
 
 use super::{
     people,
-    socket::{Authed, JsonObject, reply},
+    socket::{Authed, JsonObject, respond},
     store::SharedStore,
 };
 
@@ -23,11 +21,10 @@ pub async fn on_sync_rooms(
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
-    let synced = match payload {
-        Ok(JsonObject(request)) => sync_rooms(&socket, &store, &authed.user, request).await,
-        Err(_) => Err(ErrorCode::InvalidPayload),
-    };
-    reply(ack, &Ack::from(synced));
+    respond(payload, ack, |request| {
+        sync_rooms(&socket, &store, &authed.user, request)
+    })
+    .await;
 }
 
 async fn sync_rooms(
