@@ -85,7 +85,7 @@ pub async fn post_message(
     };
     message.validate().map_err(ssr::refused)?;
     ssr::answer(crate::server::people::authorize(store.as_ref(), &user, &message.room).await)?;
-    let sink = use_context::<crate::server::sink::MessageSink>()
+    let sink = use_context::<crate::server::sink::MessageSink<crate::server::NodeAdapter>>()
         .ok_or_else(|| ServerFnError::new("internal: the message writer is not in the context"))?;
     let ack = sink.post(message, user, ssr::io()?).await;
     ack.into_result().map_err(|error| ssr::refused(error.code))
@@ -110,15 +110,13 @@ pub async fn join_room(room: String) -> Result<Joined, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use crate::server::{
+        Config, Io, auth,
+        store::{Account, SharedStore},
+    };
     use axum::http::{HeaderMap, HeaderValue, header};
     use leptos::prelude::*;
     use natter_contract::{ErrorCode, User};
-    use socketioxide::SocketIo;
-
-    use crate::server::{
-        Config, auth,
-        store::{Account, SharedStore},
-    };
 
     /// Provided by `server::router` for every page and server function request.
     pub fn store() -> Result<SharedStore, ServerFnError> {
@@ -127,8 +125,8 @@ mod ssr {
         })
     }
 
-    pub fn io() -> Result<SocketIo, ServerFnError> {
-        use_context::<SocketIo>()
+    pub fn io() -> Result<Io, ServerFnError> {
+        use_context::<Io>()
             .ok_or_else(|| ServerFnError::new("internal: Socket.IO is not in the Leptos context"))
     }
 

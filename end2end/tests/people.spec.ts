@@ -112,6 +112,8 @@ test("unread counts and the title follow, and clear in every tab when read in on
   await expect(a.page.locator("#room-title")).toHaveText(`#${room}`);
   await b.page.goto(`/r/${room}`);
   await b.page.locator("#join-room-form button").click();
+  // The form reloads the page once joined: wait for the reloaded page, not the old one.
+  await expect(b.page.locator("#chat-form")).toBeVisible();
   await expect(b.page.locator("#status")).toHaveText("connected");
   // B looks at #general in two tabs while A talks in the new room.
   await b.page.goto("/");

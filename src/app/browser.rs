@@ -1,5 +1,5 @@
 //! What only exists in a browser: the Socket.IO connection, localStorage, the clock and
-//! randomness. `browser_ssr.rs` has the same functions, inert, for the server build.
+//! focus. `browser_ssr.rs` has the same functions, inert, for the server build.
 
 use futures::channel::mpsc;
 use natter_client::{Event, Handle, Options, web};
@@ -11,11 +11,6 @@ pub fn connect() -> Option<(Handle, mpsc::UnboundedReceiver<Event>)> {
 
 pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
-}
-
-/// A UUID v7: the time keeps ids roughly ordered, the random bits (from `crypto`) unique.
-pub fn new_client_id() -> String {
-    uuid::Uuid::now_v7().to_string()
 }
 
 /// localStorage as JSON; a missing or unreadable entry is `None`, a failed write is logged.

@@ -12,10 +12,6 @@ pub fn now_ms() -> i64 {
     0
 }
 
-pub fn new_client_id() -> String {
-    String::new()
-}
-
 pub mod storage {
     pub fn load<T>(_: &str) -> Option<T> {
         None

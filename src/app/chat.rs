@@ -10,6 +10,7 @@ use crate::api::{current_user, open_dm, recent_messages};
 use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
 use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES, dm_members};
+use natter_session::Done;
 use natter_session::{Outgoing, OutgoingState};
 
 /// What a URL asks to show.
@@ -57,6 +58,13 @@ pub fn ChatPage(target: Signal<Target>) -> impl IntoView {
             (true, Ok((room, _, page))) => conn.show(room, Some(page)),
             (true, Err(_)) => {}
         }
+    });
+    // A room this page made is opened; one it left is closed.
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| match conn.settled.get() {
+        Some(Done::Created(room)) => navigate(&format!("/r/{room}"), Default::default()),
+        Some(Done::Left(_)) => navigate("/", Default::default()),
+        None => {}
     });
     // Signed out elsewhere, or the session expired: back to the join form.
     Effect::new(move |_| {
@@ -157,11 +165,8 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
 
 #[component]
 fn LeaveButton(conn: Connection, room: String) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    let on_click = move |_| {
-        let navigate = navigate.clone();
-        conn.leave_room(room.clone(), move || navigate("/", Default::default()));
-    };
+    // The chat page goes home once it is left (`Connection::settled`).
+    let on_click = move |_| conn.leave_room(room.clone());
     view! { <button id="leave-room" class="leave" on:click=on_click>"Leave"</button> }
 }
 

@@ -98,16 +98,13 @@ fn NewDm() -> impl IntoView {
 fn NewRoom(conn: Connection) -> impl IntoView {
     let name = NodeRef::<html::Input>::new();
     let topic = NodeRef::<html::Input>::new();
-    let navigate = use_navigate();
+    // The chat page goes to the room once it is made (`Connection::settled`).
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (Some(name), Some(topic)) = (name.get(), topic.get()) else {
             return;
         };
-        let navigate = navigate.clone();
-        conn.create_room(name.value(), topic.value(), move |room| {
-            navigate(&format!("/r/{room}"), Default::default());
-        });
+        conn.create_room(name.value(), topic.value());
     };
     view! {
         <form id="room-form" class="mini" on:submit=on_submit>

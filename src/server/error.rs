@@ -30,6 +30,8 @@ pub enum StartError {
     LeptosConfig(#[from] leptos::config::errors::LeptosConfigError),
     #[error("could not open the message store: {0}")]
     Store(#[from] super::store::OpenError),
+    #[error("the Socket.IO adapter did not start: {0}")]
+    Adapter(String),
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the HTTP server failed: {0}")]

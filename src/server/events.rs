@@ -4,6 +4,7 @@
 use natter_contract::{Ack, CreateRoom, Joined, OpenDm, ReadMarker, RoomInfo, RoomRequest, event};
 use socketioxide::{
     SocketIo,
+    adapter::Adapter,
     extract::{AckSender, Extension, SocketRef, State, TryData},
 };
 
@@ -14,23 +15,23 @@ use super::{
 };
 
 /// Registers the handlers on an authenticated socket.
-pub fn attach(socket: &SocketRef) {
-    socket.on(event::ROOMS, on_rooms);
-    socket.on(event::SIDEBAR, on_sidebar);
-    socket.on(event::CREATE_ROOM, on_create_room);
-    socket.on(event::JOIN_ROOM, on_join_room);
-    socket.on(event::LEAVE_ROOM, on_leave_room);
-    socket.on(event::OPEN_DM, on_open_dm);
-    socket.on(event::READ, on_read);
+pub fn attach<A: Adapter>(socket: &SocketRef<A>) {
+    socket.on(event::ROOMS, on_rooms::<A>);
+    socket.on(event::SIDEBAR, on_sidebar::<A>);
+    socket.on(event::CREATE_ROOM, on_create_room::<A>);
+    socket.on(event::JOIN_ROOM, on_join_room::<A>);
+    socket.on(event::LEAVE_ROOM, on_leave_room::<A>);
+    socket.on(event::OPEN_DM, on_open_dm::<A>);
+    socket.on(event::READ, on_read::<A>);
 }
 
-async fn on_rooms(ack: AckSender, State(store): State<SharedStore>) {
+async fn on_rooms<A: Adapter>(ack: AckSender<A>, State(store): State<SharedStore>) {
     let rooms: Ack<Vec<RoomInfo>> = people::public_rooms(store.as_ref()).await.into();
     reply(ack, &rooms);
 }
 
-async fn on_sidebar(
-    ack: AckSender,
+async fn on_sidebar<A: Adapter>(
+    ack: AckSender<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -38,10 +39,10 @@ async fn on_sidebar(
     reply(ack, &rooms);
 }
 
-async fn on_create_room(
+async fn on_create_room<A: Adapter>(
     TryData(request): TryData<JsonObject<CreateRoom>>,
-    ack: AckSender,
-    io: SocketIo,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -51,10 +52,10 @@ async fn on_create_room(
     .await;
 }
 
-async fn on_join_room(
+async fn on_join_room<A: Adapter>(
     TryData(request): TryData<JsonObject<RoomRequest>>,
-    ack: AckSender,
-    io: SocketIo,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -64,10 +65,10 @@ async fn on_join_room(
     .await;
 }
 
-async fn on_leave_room(
+async fn on_leave_room<A: Adapter>(
     TryData(request): TryData<JsonObject<RoomRequest>>,
-    ack: AckSender,
-    io: SocketIo,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -77,9 +78,9 @@ async fn on_leave_room(
     .await;
 }
 
-async fn on_open_dm(
+async fn on_open_dm<A: Adapter>(
     TryData(request): TryData<JsonObject<OpenDm>>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -89,10 +90,10 @@ async fn on_open_dm(
     .await;
 }
 
-async fn on_read(
+async fn on_read<A: Adapter>(
     TryData(request): TryData<JsonObject<ReadMarker>>,
-    ack: AckSender,
-    io: SocketIo,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {

@@ -22,7 +22,7 @@ use leptos::{
 };
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use origin::OriginPolicy;
-use socketioxide::SocketIo;
+use socketioxide::{SocketIo, adapter::LocalAdapter};
 use tokio::{net::TcpListener, sync::oneshot};
 use tower_http::{compression::CompressionLayer, services::ServeDir};
 use tracing_subscriber::EnvFilter;
@@ -64,7 +64,7 @@ async fn run(config: Config) -> Result<(), StartError> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
-    let (app, io) = router(leptos_options, &config, store.clone());
+    let (app, io) = router(leptos_options, &config, store.clone()).await?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("listening on http://{bound}");
 
@@ -101,19 +101,30 @@ async fn run(config: Config) -> Result<(), StartError> {
     served
 }
 
-/// The whole HTTP surface, on `store`. Returns the [`SocketIo`] handle too, to emit from
-/// outside handlers and to close every connection on shutdown.
+/// The Socket.IO adapter of this node: rooms in memory. The handlers, the writer and
+/// `people` are generic over the adapter; a cluster adapter (Redis) is a change here and in
+/// [`router`], not in them.
+pub type NodeAdapter = LocalAdapter;
+
+/// This node's Socket.IO handle, as the server functions find it in the Leptos context.
+pub type Io = SocketIo<NodeAdapter>;
+
+/// The whole HTTP surface, on `store`, once the Socket.IO adapter is ready. Returns the
+/// [`SocketIo`] handle too, to emit from outside handlers and to close every connection on
+/// shutdown.
 ///
 /// # Panics
 /// Outside a Tokio runtime.
-pub fn router(
+pub async fn router(
     leptos_options: LeptosOptions,
     config: &Config,
     store: store::SharedStore,
-) -> (Router, SocketIo) {
+) -> Result<(Router, Io), StartError> {
     let routes = generate_route_list(crate::app::App);
-    let sink = sink::MessageSink::start(store.clone());
-    let (socket_io_layer, io) = socket::layer(config, store.clone(), sink.clone());
+    let sink = sink::MessageSink::<NodeAdapter>::start(store.clone());
+    let (socket_io_layer, io) = socket::layer(config, store.clone(), sink.clone(), ())
+        .await
+        .map_err(StartError::Adapter)?;
     // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
     // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
     let context = {
@@ -156,7 +167,7 @@ pub fn router(
     let app = pages
         .layer(socket_io_layer)
         .layer(middleware::from_fn_with_state(policy, origin::check_origin));
-    (app, io)
+    Ok((app, io))
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,7 @@ use natter_contract::{
     ErrorCode, Joined, RoomInfo, RoomKind, User, dm_members, dm_room, event, new_room_name,
     password, room_name, topic, user_name,
 };
-use socketioxide::SocketIo;
+use socketioxide::{SocketIo, adapter::Adapter};
 
 use super::{
     auth::{self, Token},
@@ -65,7 +65,11 @@ async fn open_session(store: &dyn ChatStore, user: &User) -> Result<Token, Error
 }
 
 /// Revokes the session and disconnects its sockets, wherever they are.
-pub async fn sign_out(store: &dyn ChatStore, io: &SocketIo, secret: &str) -> Result<(), ErrorCode> {
+pub async fn sign_out<A: Adapter>(
+    store: &dyn ChatStore,
+    io: &SocketIo<A>,
+    secret: &str,
+) -> Result<(), ErrorCode> {
     let hash = auth::hash_token(secret);
     store.delete_session(&hash).await?;
     if let Some(ns) = io.of("/")
@@ -119,9 +123,9 @@ async fn joined(store: &dyn ChatStore, user: i64, room: &str) -> Result<Joined, 
     found.pop().ok_or(ErrorCode::Forbidden)
 }
 
-pub async fn create_room(
+pub async fn create_room<A: Adapter>(
     store: &dyn ChatStore,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     user: &User,
     room: &str,
     raw_topic: &str,
@@ -132,9 +136,9 @@ pub async fn create_room(
     announce_joined(store, io, user.id, room).await
 }
 
-pub async fn join_room(
+pub async fn join_room<A: Adapter>(
     store: &dyn ChatStore,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     user: &User,
     room: &str,
 ) -> Result<Joined, ErrorCode> {
@@ -143,9 +147,9 @@ pub async fn join_room(
     announce_joined(store, io, user.id, room).await
 }
 
-pub async fn leave_room(
+pub async fn leave_room<A: Adapter>(
     store: &dyn ChatStore,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     user: &User,
     room: &str,
 ) -> Result<(), ErrorCode> {
@@ -177,9 +181,9 @@ pub async fn open_dm(store: &dyn ChatStore, user: &User, name: &str) -> Result<J
 }
 
 /// Moves the marker and tells every tab of the user where it is now.
-pub async fn mark_read(
+pub async fn mark_read<A: Adapter>(
     store: &dyn ChatStore,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     user: &User,
     room: &str,
     seq: u64,
@@ -199,7 +203,7 @@ pub async fn mark_read(
 }
 
 /// After a DM's first message: it appears in both sidebars, live.
-pub async fn announce_new_dm(store: &dyn ChatStore, io: &SocketIo, room: &str) {
+pub async fn announce_new_dm<A: Adapter>(store: &dyn ChatStore, io: &SocketIo<A>, room: &str) {
     let Some((a, b)) = dm_members(room) else {
         return;
     };
@@ -211,9 +215,9 @@ pub async fn announce_new_dm(store: &dyn ChatStore, io: &SocketIo, room: &str) {
 }
 
 /// Sends the user's every tab the room's sidebar line, and returns it.
-async fn announce_joined(
+async fn announce_joined<A: Adapter>(
     store: &dyn ChatStore,
-    io: &SocketIo,
+    io: &SocketIo<A>,
     user: i64,
     room: &str,
 ) -> Result<Joined, ErrorCode> {
@@ -225,8 +229,8 @@ async fn announce_joined(
     Ok(line)
 }
 
-async fn emit<T: serde::Serialize + ?Sized>(
-    to: socketioxide::operators::BroadcastOperators<socketioxide::adapter::LocalAdapter>,
+async fn emit<A: Adapter, T: serde::Serialize + ?Sized>(
+    to: socketioxide::operators::BroadcastOperators<A>,
     name: &'static str,
     payload: &T,
 ) {

@@ -19,7 +19,7 @@ use natter_contract::{
 };
 use socketioxide::{
     SocketIo,
-    adapter::LocalAdapter,
+    adapter::Adapter,
     extract::{AckSender, State},
     handler::{FromMessageParts, Value},
     socket::Socket,
@@ -35,29 +35,36 @@ const QUEUE_CAPACITY: usize = 1024;
 /// Postgres's parameter limits, and one batch's broadcasts stay short.
 const MAX_BATCH: usize = 256;
 
-/// Handle to the writer task, kept in socketioxide's state.
-#[derive(Debug, Clone)]
-pub struct MessageSink {
-    queue: mpsc::Sender<oneshot::Receiver<Post>>,
+/// Handle to the writer task, kept in socketioxide's state; broadcasts go through adapter `A`.
+pub struct MessageSink<A: Adapter> {
+    queue: mpsc::Sender<oneshot::Receiver<Post<A>>>,
+}
+
+impl<A: Adapter> Clone for MessageSink<A> {
+    fn clone(&self) -> Self {
+        MessageSink {
+            queue: self.queue.clone(),
+        }
+    }
 }
 
 /// A validated message on its way to the writer.
-pub struct Post {
+pub struct Post<A: Adapter> {
     pub message: SendMessage,
     /// The session's user: the author.
     pub author: User,
     /// Answered by the writer once the message has been stored and broadcast.
-    pub ack: Reply,
-    pub io: SocketIo,
+    pub ack: Reply<A>,
+    pub io: SocketIo<A>,
 }
 
 /// Where the writer's answer goes: the Socket.IO ack, or the HTTP request of a plain form post.
-pub enum Reply {
-    Socket(AckSender),
+pub enum Reply<A: Adapter> {
+    Socket(AckSender<A>),
     Http(oneshot::Sender<SendAck>),
 }
 
-impl Reply {
+impl<A: Adapter> Reply<A> {
     pub fn send(self, answer: &SendAck) {
         match self {
             Reply::Socket(ack) => {
@@ -71,19 +78,19 @@ impl Reply {
     }
 }
 
-impl MessageSink {
+impl<A: Adapter> MessageSink<A> {
     /// Starts the writer task; it ends once every clone of the sink is dropped.
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn start(store: SharedStore) -> MessageSink {
+    pub fn start(store: SharedStore) -> MessageSink<A> {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(run(slots, store));
         MessageSink { queue }
     }
 
     /// Stores, broadcasts and answers one message outside Socket.IO (a plain form post).
-    pub async fn post(&self, message: SendMessage, author: User, io: SocketIo) -> SendAck {
+    pub async fn post(&self, message: SendMessage, author: User, io: SocketIo<A>) -> SendAck {
         let (reply, answer) = oneshot::channel();
         let post = Post {
             message,
@@ -99,7 +106,7 @@ impl MessageSink {
             .unwrap_or_else(|_| SendAck::Error(ErrorCode::Internal.into()))
     }
 
-    fn reserve(&self) -> Result<oneshot::Sender<Post>, ErrorCode> {
+    fn reserve(&self) -> Result<oneshot::Sender<Post<A>>, ErrorCode> {
         let (filler, slot) = oneshot::channel();
         match self.queue.try_send(slot) {
             Ok(()) => Ok(filler),
@@ -114,11 +121,11 @@ impl MessageSink {
 
 /// A reserved place in the broadcast order (see the module docs). Dropping it unfilled, e.g.
 /// for an invalid message, just lets the writer move on.
-pub struct Slot(Result<oneshot::Sender<Post>, ErrorCode>);
+pub struct Slot<A: Adapter>(Result<oneshot::Sender<Post<A>>, ErrorCode>);
 
-impl Slot {
+impl<A: Adapter> Slot<A> {
     /// Hands the message to the writer, which broadcasts it and then acks it.
-    pub fn fill(self, post: Post) -> Result<(), (ErrorCode, Reply)> {
+    pub fn fill(self, post: Post<A>) -> Result<(), (ErrorCode, Reply<A>)> {
         match self.0 {
             Ok(filler) => filler
                 .send(post)
@@ -128,15 +135,15 @@ impl Slot {
     }
 }
 
-impl FromMessageParts<LocalAdapter> for Slot {
+impl<A: Adapter> FromMessageParts<A> for Slot<A> {
     type Error = Infallible;
 
     fn from_message_parts(
-        socket: &Arc<Socket<LocalAdapter>>,
+        socket: &Arc<Socket<A>>,
         value: &mut Value,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
-        let slot = match State::<MessageSink>::from_message_parts(socket, value, ack_id) {
+        let slot = match State::<MessageSink<A>>::from_message_parts(socket, value, ack_id) {
             Ok(State(sink)) => sink.reserve(),
             Err(_) => {
                 tracing::error!("MessageSink missing from the Socket.IO state");
@@ -147,7 +154,10 @@ impl FromMessageParts<LocalAdapter> for Slot {
     }
 }
 
-async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>, store: SharedStore) {
+async fn run<A: Adapter>(
+    mut slots: mpsc::Receiver<oneshot::Receiver<Post<A>>>,
+    store: SharedStore,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while let Some(slot) = slots.recv().await {
         batch.extend(slot.await.ok());
@@ -166,7 +176,7 @@ async fn run(mut slots: mpsc::Receiver<oneshot::Receiver<Post>>, store: SharedSt
 }
 
 /// Stores the batch, then broadcasts and acks each message in queue order.
-async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
+async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
     let drafts: Vec<Draft<'_>> = batch
         .iter()
         .map(|post| Draft {
@@ -224,7 +234,7 @@ async fn write(store: &SharedStore, batch: &mut Vec<Post>) {
 
 /// To the sockets that SYNCed the room, the sender included if it did: its copy then arrives
 /// before its ack, both going through its one outgoing queue in this order.
-async fn broadcast(io: &SocketIo, message: &ChatMessage) {
+async fn broadcast<A: Adapter>(io: &SocketIo<A>, message: &ChatMessage) {
     // `io.to` panics once shutdown's `io.close()` has removed the namespace, and the writer
     // may still be draining its queue then.
     let Some(namespace) = io.of("/") else {

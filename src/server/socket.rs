@@ -6,11 +6,13 @@ use natter_contract::{
 use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned, de::Error as _};
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder, TransportType,
+    adapter::Adapter,
     extract::{AckSender, Event, Extension, SocketRef, State, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     socket::DisconnectReason,
 };
+use socketioxide_core::adapter::DefinedAdapter;
 
 use super::{
     SOCKET_IO_PATH, auth,
@@ -63,11 +65,34 @@ const MAX_BINARY_BYTES: usize = 4 * 1024;
 /// Event names are attacker-chosen; this much is enough to recognise one in a log.
 const LOGGED_EVENT_CHARS: usize = 64;
 
-/// Builds the Socket.IO layer and registers Natter's handlers on "/". Other namespaces are
-/// never registered, so socketioxide refuses them with a CONNECT_ERROR.
-pub fn layer(config: &Config, store: SharedStore, sink: MessageSink) -> (SocketIoLayer, SocketIo) {
+/// An adapter's start-up, awaited before the node serves: the local adapter is ready at once;
+/// a cluster adapter (Redis) once it has subscribed to its channels, and not serving before
+/// then is what keeps a node from missing its peers' broadcasts.
+pub trait AdapterInit: Send {
+    fn ready(self) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+impl AdapterInit for () {
+    async fn ready(self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Builds the Socket.IO layer on adapter `A` (with its `state`) and registers Natter's
+/// handlers on "/", once the adapter is ready. Other namespaces are never registered, so
+/// socketioxide refuses them with a CONNECT_ERROR.
+pub async fn layer<A: Adapter + DefinedAdapter>(
+    config: &Config,
+    store: SharedStore,
+    sink: MessageSink<A>,
+    state: A::State,
+) -> Result<(SocketIoLayer<A>, SocketIo<A>), String>
+where
+    A::InitRes: AdapterInit,
+{
     let max_message = usize::try_from(config.max_payload).unwrap_or(usize::MAX);
     let builder = SocketIo::builder()
+        .with_adapter::<A>(state)
         .req_path(SOCKET_IO_PATH)
         // Polling bodies (413 beyond it) and WebSocket messages/frames are limited separately
         // by socketioxide; one limit for all keeps a client from picking the laxer transport.
@@ -86,11 +111,16 @@ pub fn layer(config: &Config, store: SharedStore, sink: MessageSink) -> (SocketI
         .with_state(sink)
         .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
-    io.ns("/", on_connect.with(authenticate));
-    (layer, io)
+    io.ns("/", on_connect::<A>.with(authenticate::<A>))
+        .ready()
+        .await?;
+    Ok((layer, io))
 }
 
-fn with_transports(builder: SocketIoBuilder, transports: Transports) -> SocketIoBuilder {
+fn with_transports<A: Adapter>(
+    builder: SocketIoBuilder<A>,
+    transports: Transports,
+) -> SocketIoBuilder<A> {
     match (transports.polling, transports.websocket) {
         (true, false) => builder.transports([TransportType::Polling]),
         (false, true) => builder.transports([TransportType::Websocket]),
@@ -104,8 +134,8 @@ fn with_transports(builder: SocketIoBuilder, transports: Transports) -> SocketIo
 ///
 /// The session comes from the cookie the browser sent with the handshake, or from the CONNECT
 /// `auth` payload (`{"token": …}`) of a client that holds no cookies.
-async fn authenticate(
-    socket: SocketRef,
+async fn authenticate<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(auth): TryData<ConnectAuth>,
     State(store): State<SharedStore>,
 ) -> Result<(), ConnectRefused> {
@@ -127,31 +157,31 @@ async fn authenticate(
     let session = session_channel(&auth::hash_token(&secret));
     socket.join([user_channel(account.user.id), session]);
     socket.extensions.insert(Authed { user: account.user });
-    socket.on(event::CHAT_MESSAGE, on_chat_message);
-    socket.on(event::SYNC, on_sync);
-    socket.on(event::HISTORY, on_history);
-    socket.on(event::SYNC_ROOMS, super::sync::on_sync_rooms);
+    socket.on(event::CHAT_MESSAGE, on_chat_message::<A>);
+    socket.on(event::SYNC, on_sync::<A>);
+    socket.on(event::HISTORY, on_history::<A>);
+    socket.on(event::SYNC_ROOMS, super::sync::on_sync_rooms::<A>);
     events::attach(&socket);
-    socket.on_fallback(on_unknown_event);
-    socket.on_disconnect(on_disconnect);
+    socket.on_fallback(on_unknown_event::<A>);
+    socket.on_disconnect(on_disconnect::<A>);
     Ok(())
 }
 
-async fn on_connect(socket: SocketRef, Extension(authed): Extension<Authed>) {
+async fn on_connect<A: Adapter>(socket: SocketRef<A>, Extension(authed): Extension<Authed>) {
     let user = authed.user.id;
     tracing::info!(sid = %socket.id, user, transport = ?socket.transport_type(), "user connected");
 }
 
-async fn on_disconnect(socket: SocketRef, reason: DisconnectReason) {
+async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, reason: DisconnectReason) {
     tracing::info!(sid = %socket.id, %reason, "user disconnected");
 }
 
-async fn on_chat_message(
-    socket: SocketRef,
+async fn on_chat_message<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(payload): TryData<JsonObject<SendMessage>>,
-    ack: AckSender,
-    io: SocketIo,
-    slot: Slot,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
+    slot: Slot<A>,
     Extension(authed): Extension<Authed>,
     State(store): State<SharedStore>,
 ) {
@@ -182,8 +212,8 @@ async fn on_chat_message(
 /// [`people::authorize`], skipped for a room this socket has already been let into: the
 /// socket's channels are exactly the rooms it was authorized for (leaving a room takes the
 /// user's sockets out of it), and the writer waits for this check in arrival order.
-async fn authorize(
-    socket: &SocketRef,
+async fn authorize<A: Adapter>(
+    socket: &SocketRef<A>,
     store: &SharedStore,
     user: &User,
     room: &str,
@@ -195,10 +225,10 @@ async fn authorize(
 }
 
 /// Subscribes the socket to the room's live messages and answers with those after `after_seq`.
-async fn on_sync(
-    socket: SocketRef,
+async fn on_sync<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(payload): TryData<JsonObject<SyncRequest>>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -208,8 +238,8 @@ async fn on_sync(
     .await;
 }
 
-async fn sync(
-    socket: &SocketRef,
+async fn sync<A: Adapter>(
+    socket: &SocketRef<A>,
     request: SyncRequest,
     store: &SharedStore,
     user: &User,
@@ -232,10 +262,10 @@ async fn sync(
 }
 
 /// Older messages, for scrolling back; subscribes to nothing.
-async fn on_history(
-    socket: SocketRef,
+async fn on_history<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(payload): TryData<JsonObject<HistoryRequest>>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -245,8 +275,8 @@ async fn on_history(
     .await;
 }
 
-async fn history(
-    socket: &SocketRef,
+async fn history<A: Adapter>(
+    socket: &SocketRef<A>,
     request: HistoryRequest,
     store: &SharedStore,
     user: &User,
@@ -258,22 +288,22 @@ async fn history(
 }
 
 /// Any event Natter does not define; acked as an error so a client waiting on it fails fast.
-async fn on_unknown_event(socket: SocketRef, Event(name): Event, ack: AckSender) {
+async fn on_unknown_event<A: Adapter>(socket: SocketRef<A>, Event(name): Event, ack: AckSender<A>) {
     let name: String = name.chars().take(LOGGED_EVENT_CHARS).collect();
     tracing::debug!(sid = %socket.id, event = ?name, "unknown event");
     refuse(ack, ErrorCode::InvalidPayload);
 }
 
 /// Sends the error ack; does nothing when the client did not ask for one.
-pub(super) fn refuse(ack: AckSender, code: ErrorCode) {
+pub(super) fn refuse<A: Adapter>(ack: AckSender<A>, code: ErrorCode) {
     reply(ack, &SendAck::Error(code.into()));
 }
 
 /// Answers `ack` with what `handle` makes of the payload, or with `invalid_payload` when the
 /// payload does not match the contract: every event handler that takes a payload ends here.
-pub(super) async fn respond<T, R, E, Fut>(
+pub(super) async fn respond<A: Adapter, T, R, E, Fut>(
     payload: Result<JsonObject<T>, E>,
-    ack: AckSender,
+    ack: AckSender<A>,
     handle: impl FnOnce(T) -> Fut,
 ) where
     R: Serialize,
@@ -286,7 +316,7 @@ pub(super) async fn respond<T, R, E, Fut>(
     reply(ack, &Ack::from(answer));
 }
 
-pub(super) fn reply<T: Serialize>(ack: AckSender, answer: &Ack<T>) {
+pub(super) fn reply<A: Adapter, T: Serialize>(ack: AckSender<A>, answer: &Ack<T>) {
     if let Err(error) = ack.send(answer) {
         tracing::debug!(%error, "could not send an ack");
     }

@@ -6,7 +6,10 @@
 use std::collections::{HashMap, HashSet};
 
 use natter_contract::{Cursor, ErrorCode, MAX_PAGE, Refused, SyncRooms, Synced, User, room_name};
-use socketioxide::extract::{AckSender, Extension, SocketRef, State, TryData};
+use socketioxide::{
+    adapter::Adapter,
+    extract::{AckSender, Extension, SocketRef, State, TryData},
+};
 
 use super::{
     people,
@@ -14,10 +17,10 @@ use super::{
     store::SharedStore,
 };
 
-pub async fn on_sync_rooms(
-    socket: SocketRef,
+pub async fn on_sync_rooms<A: Adapter>(
+    socket: SocketRef<A>,
     TryData(payload): TryData<JsonObject<SyncRooms>>,
-    ack: AckSender,
+    ack: AckSender<A>,
     State(store): State<SharedStore>,
     Extension(authed): Extension<Authed>,
 ) {
@@ -27,8 +30,8 @@ pub async fn on_sync_rooms(
     .await;
 }
 
-async fn sync_rooms(
-    socket: &SocketRef,
+async fn sync_rooms<A: Adapter>(
+    socket: &SocketRef<A>,
     store: &SharedStore,
     user: &User,
     request: SyncRooms,

@@ -175,7 +175,9 @@ async fn serve(
     stopped: oneshot::Receiver<Stop>,
 ) {
     let store = store::open(&config).await.expect("open the SQLite store");
-    let (app, io) = router(leptos_options(), &config, store.clone());
+    let (app, io) = router(leptos_options(), &config, store.clone())
+        .await
+        .expect("the router");
     let listener = bind(port).await;
     let port = listener.local_addr().expect("a bound address").port();
     if ready

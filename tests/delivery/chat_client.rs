@@ -1,22 +1,21 @@
-//! A native chat client for tests: the browser's delivery logic ([`Session`]) driven over the
-//! native Socket.IO client, so a test can run dozens of real clients against a real server.
+//! A native chat client for tests: the browser's delivery driver ([`Driver`]) over the native
+//! Socket.IO client, so a test can run dozens of real clients against a real server.
 //! Each client is a user of its own, signed in over HTTP as the join form does ([`join`]),
 //! and sends its session token as the CONNECT auth, which Natter requires.
 
 use futures::{StreamExt, channel::mpsc};
 use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
-use natter_contract::{
-    Ack, ChatMessage, DEFAULT_ROOM, Page, PageAck, SendAck, Sent, SyncRooms, Synced, User, event,
+use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Me, User};
+use natter_session::{
+    Clock, Driver, Emit, Failure, MemoryStorage, Outgoing, Session, Storage, Ticket,
+    driver::ACK_TIMEOUT_MS,
 };
-use natter_session::{Action, Failure, Session};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
-
-const ACK_TIMEOUT_MS: u64 = 3_000;
 
 /// A user with a session.
 #[derive(Debug, Clone)]
@@ -56,11 +55,10 @@ pub async fn join(url: &str, name: &str) -> Member {
     Member { user, token }
 }
 
-enum Done {
-    Resume,
-    Sync(String, Result<Page, Failure>),
-    SyncRooms(SyncRooms, Result<Synced, Failure>),
-    Send(String, Result<Sent, Failure>),
+/// What came back to the driver from the platform.
+enum Back {
+    Reply(Ticket, Result<Value, Failure>),
+    Wake,
 }
 
 /// What the test asks of a client, in the order asked.
@@ -71,9 +69,55 @@ enum Input {
     Follow(String),
 }
 
+/// The native platform under the browser's [`Driver`]: emits over the native Socket.IO
+/// client, sleeps on tokio, keeps the outbox in memory.
+struct NativeIo {
+    handle: Handle,
+    back: mpsc::UnboundedSender<Back>,
+    storage: MemoryStorage,
+}
+
+impl Emit for NativeIo {
+    fn emit(&mut self, ticket: Ticket, name: &'static str, payload: Value) {
+        let (handle, back) = (self.handle.clone(), self.back.clone());
+        tokio::spawn(async move {
+            let reply = handle
+                .emit_with_ack::<Value, Value>(name, &payload, ACK_TIMEOUT_MS)
+                .await
+                .map_err(|_: EmitError| Failure::Lost);
+            let _ = back.unbounded_send(Back::Reply(ticket, reply));
+        });
+    }
+}
+
+impl Storage for NativeIo {
+    fn load(&self, key: &str) -> Option<Vec<Outgoing>> {
+        self.storage.load(key)
+    }
+    fn save(&mut self, key: &str, outbox: &[Outgoing]) {
+        self.storage.save(key, outbox);
+    }
+}
+
+impl Clock for NativeIo {
+    fn now_ms(&self) -> i64 {
+        let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        since.map_or(0, |d| d.as_millis() as i64)
+    }
+    fn wake_after(&mut self, ms: u64) {
+        let back = self.back.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            let _ = back.unbounded_send(Back::Wake);
+        });
+    }
+}
+
+type SharedDriver = Arc<Mutex<Driver<NativeIo>>>;
+
 /// A running client; its session can be inspected at any time.
 pub struct ChatClient {
-    pub session: Arc<Mutex<Session>>,
+    driver: SharedDriver,
     input: mpsc::UnboundedSender<Input>,
     handle: Handle,
 }
@@ -89,13 +133,26 @@ impl ChatClient {
         options.config.backoff.min_ms = 200;
         options.config.backoff.max_ms = 1000;
         let (handle, events) = native::connect(options);
-        // Only this user's own messages settle its outbox: resend keys are unique per author.
-        let session = Arc::new(Mutex::new(Session::for_user(member.user.clone())));
-        session.lock().unwrap().join(DEFAULT_ROOM, None);
+        let (back, backs) = mpsc::unbounded();
+        let io = NativeIo {
+            handle: handle.clone(),
+            back,
+            storage: MemoryStorage::default(),
+        };
+        // The browser starts from the sidebar the server rendered; this client from the
+        // default room alone, and follows the others as the test asks.
+        let me = Me {
+            user: member.user.clone(),
+            has_password: false,
+            rooms: Vec::new(),
+        };
+        let mut driver = Driver::start(io, me, None);
+        driver.follow(DEFAULT_ROOM);
+        let driver = Arc::new(Mutex::new(driver));
         let (input, inputs) = mpsc::unbounded();
-        tokio::spawn(drive(handle.clone(), session.clone(), events, inputs));
+        tokio::spawn(drive(driver.clone(), events, inputs, backs));
         ChatClient {
-            session,
+            driver,
             input,
             handle,
         }
@@ -119,39 +176,45 @@ impl ChatClient {
         name: &str,
         payload: &Value,
     ) -> Result<R, Failure> {
-        outcome(
-            self.handle
-                .emit_with_ack::<_, Ack<R>>(name, payload, ACK_TIMEOUT_MS)
-                .await,
-        )
+        let ack = self
+            .handle
+            .emit_with_ack::<_, Ack<R>>(name, payload, ACK_TIMEOUT_MS)
+            .await;
+        match ack {
+            Ok(ack) => ack.into_result().map_err(Failure::Rejected),
+            Err(_) => Err(Failure::Lost),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&Session) -> R) -> R {
+        f(self.driver.lock().unwrap().session())
     }
 
     /// The contiguous run of `room` this client holds.
     pub fn messages(&self, room: &str) -> Vec<ChatMessage> {
-        let s = self.session.lock().unwrap();
-        s.timeline(room)
-            .map(|t| t.messages().cloned().collect())
-            .unwrap_or_default()
+        self.with(|s| {
+            s.timeline(room)
+                .map(|t| t.messages().cloned().collect())
+                .unwrap_or_default()
+        })
     }
 
     /// The newest `seq` of `room` held with nothing missing before it (0 if not followed).
     pub fn synced(&self, room: &str) -> u64 {
-        let s = self.session.lock().unwrap();
-        s.timeline(room).map_or(0, |t| t.synced())
+        self.with(|s| s.timeline(room).map_or(0, |t| t.synced()))
     }
 
     /// The rooms followed, by key.
     pub fn rooms(&self) -> Vec<String> {
-        let s = self.session.lock().unwrap();
-        s.rooms().map(str::to_owned).collect()
+        self.with(|s| s.rooms().map(str::to_owned).collect())
     }
 
     pub fn is_connected(&self) -> bool {
-        self.session.lock().unwrap().is_connected()
+        self.with(Session::is_connected)
     }
 
     pub fn outbox_len(&self) -> usize {
-        self.session.lock().unwrap().outbox().len()
+        self.with(|s| s.outbox().len())
     }
 }
 
@@ -162,113 +225,37 @@ impl Drop for ChatClient {
 }
 
 async fn drive(
-    handle: Handle,
-    session: Arc<Mutex<Session>>,
+    driver: SharedDriver,
     mut events: mpsc::UnboundedReceiver<Event>,
     mut inputs: mpsc::UnboundedReceiver<Input>,
+    mut backs: mpsc::UnboundedReceiver<Back>,
 ) {
-    let (done_tx, mut done) = mpsc::unbounded::<Done>();
     loop {
-        let actions = tokio::select! {
+        tokio::select! {
             event = events.next() => {
                 let Some(event) = event else { return };
-                let mut s = session.lock().unwrap();
-                match event {
-                    Event::Connected { .. } => s.connected(),
-                    Event::Disconnected { .. } => {
-                        s.disconnected();
-                        Vec::new()
-                    }
-                    Event::Event { name, args, .. } if name == event::CHAT_MESSAGE => {
-                        match args.into_iter().next().map(serde_json::from_value::<ChatMessage>) {
-                            Some(Ok(m)) => s.on_message(m),
-                            _ => Vec::new(),
-                        }
-                    }
-                    _ => Vec::new(),
-                }
+                driver.lock().unwrap().on_event(event);
             }
-            finished = done.next() => {
-                let Some(finished) = finished else { return };
-                let mut s = session.lock().unwrap();
-                match finished {
-                    Done::Resume => s.resume(),
-                    Done::Sync(room, result) => s.on_sync(&room, result),
-                    Done::SyncRooms(request, result) => s.on_sync_rooms(&request, result),
-                    Done::Send(id, result) => s.on_send(&id, result),
+            back = backs.next() => {
+                let Some(back) = back else { return };
+                let mut d = driver.lock().unwrap();
+                match back {
+                    Back::Reply(ticket, reply) => drop(d.on_reply(ticket, reply)),
+                    Back::Wake => d.on_wake(),
                 }
             }
             input = inputs.next() => {
                 let Some(input) = input else { return };
-                let mut s = session.lock().unwrap();
+                let mut d = driver.lock().unwrap();
                 match input {
-                    Input::Say(room, body) => {
-                        let id = uuid::Uuid::now_v7().to_string();
-                        // Refused here, the message would be lost without a trace: say so.
-                        s.compose(&room, id, body, 0)
-                            .unwrap_or_else(|e| panic!("cannot say in {room}: {e:?}"))
-                    }
-                    Input::Follow(room) => s.join(&room, None),
+                    // Refused here, the message would be lost without a trace: say so.
+                    Input::Say(room, body) => d
+                        .send(&room, body)
+                        .unwrap_or_else(|e| panic!("cannot say in {room}: {e:?}")),
+                    Input::Follow(room) => d.follow(&room),
                 }
             }
-        };
-        for action in actions {
-            perform(&handle, action, &done_tx);
         }
-    }
-}
-
-fn perform(handle: &Handle, action: Action, done: &mpsc::UnboundedSender<Done>) {
-    let (handle, done) = (handle.clone(), done.clone());
-    match action {
-        Action::Sync(request) => {
-            tokio::spawn(async move {
-                let room = request.room.clone();
-                let result = outcome(
-                    handle
-                        .emit_with_ack::<_, PageAck>(event::SYNC, &request, ACK_TIMEOUT_MS)
-                        .await,
-                );
-                let _ = done.unbounded_send(Done::Sync(room, result));
-            });
-        }
-        Action::SyncRooms(request) => {
-            tokio::spawn(async move {
-                let ack = handle.emit_with_ack::<_, Ack<Synced>>(
-                    event::SYNC_ROOMS,
-                    &request,
-                    ACK_TIMEOUT_MS,
-                );
-                let result = outcome(ack.await);
-                let _ = done.unbounded_send(Done::SyncRooms(request, result));
-            });
-        }
-        Action::Send(message) => {
-            tokio::spawn(async move {
-                let id = message.client_id.clone();
-                let result = outcome(
-                    handle
-                        .emit_with_ack::<_, SendAck>(event::CHAT_MESSAGE, &message, ACK_TIMEOUT_MS)
-                        .await,
-                );
-                let _ = done.unbounded_send(Done::Send(id, result));
-            });
-        }
-        Action::ResumeAfter(ms) => {
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(ms)).await;
-                let _ = done.unbounded_send(Done::Resume);
-            });
-        }
-        Action::History(_) | Action::SaveOutbox => {}
-    }
-}
-
-fn outcome<T>(result: Result<Ack<T>, EmitError>) -> Result<T, Failure> {
-    match result {
-        Ok(Ack::Ok(value)) => Ok(value),
-        Ok(Ack::Error(e)) => Err(Failure::Rejected(e)),
-        Err(_) => Err(Failure::Lost),
     }
 }
 

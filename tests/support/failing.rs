@@ -7,7 +7,7 @@ use std::sync::{
 
 use async_trait::async_trait;
 use natter::server::store::{
-    Account, ChatStore, Directory, Draft, Inserted, SharedStore, StoreError,
+    Account, BackendError, ChatStore, Directory, Draft, Inserted, SharedStore, StoreError,
 };
 use natter_contract::{Joined, Page, RoomInfo, User, UserName};
 
@@ -34,8 +34,8 @@ impl FailingStore {
 impl ChatStore for FailingStore {
     async fn insert(&self, draft: &Draft<'_>) -> Result<Inserted, StoreError> {
         if self.failing.load(Ordering::SeqCst) {
-            let busy = std::io::Error::other("database is locked (test)");
-            return Err(StoreError::not_stored(sqlx::Error::Io(busy)));
+            let busy = BackendError::new("database is locked (test)");
+            return Err(StoreError::not_stored(busy));
         }
         self.inner.insert(draft).await
     }

@@ -123,7 +123,9 @@ pub async fn start_with_store(config: Config, store: SharedStore) -> Server {
         .site_root(site_root())
         .site_pkg_dir("pkg")
         .build();
-    let (app, io) = router(options, &config, store.clone());
+    let (app, io) = router(options, &config, store.clone())
+        .await
+        .expect("the router");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(axum::serve(listener, app).into_future());

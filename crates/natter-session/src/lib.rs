@@ -9,11 +9,16 @@
 //!   acked (the caller persists the outbox on [`Action::SaveOutbox`]), is resent after a
 //!   timeout or a reconnect, and the server's `UNIQUE(client_id)` turns resends into the
 //!   original ack.
+//! - **One driver:** [`Driver`] carries out the actions over three small traits (emit, storage,
+//!   time) and keeps the sidebar's unread counts; the browser and the test clients only
+//!   implement those traits.
 #![forbid(unsafe_code)]
 
+pub mod driver;
 mod outbox;
 mod timeline;
 
+pub use driver::{Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket};
 pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 
@@ -146,6 +151,8 @@ impl Session {
 
     pub fn disconnected(&mut self) {
         self.connected = false;
+        // The count starts again with the next connect's catch-up.
+        self.caught_up = None;
         self.outbox.requeue_in_flight();
     }
 

@@ -1,14 +1,11 @@
 //! The rules every store follows, on top of the few statements a backend runs.
 
-use std::{
-    sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
-};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use natter_contract::{ChatMessage, MAX_PAGE, Page, User};
 
-use super::{ChatStore, Draft, Inserted, StoreError};
+use super::{BackendError, ChatStore, Draft, Inserted, StoreError};
 
 /// The SQL a backend runs; `seq`, `limit` and row ids are `i64` as the databases store them.
 /// Each method is one statement or one transaction.
@@ -55,7 +52,7 @@ impl<B: Backend> ChatStore for B {
             // One result per draft; the fallback is unreachable, and says so if ever reached.
             Ok(mut inserted) => inserted.pop().unwrap_or_else(|| {
                 let missing = "the batch insert returned no result".to_owned();
-                Err(StoreError::not_stored(sqlx::Error::Protocol(missing)))
+                Err(StoreError::not_stored(BackendError::new(missing)))
             }),
             // The same id sent twice at once: both passed the check, one lost the race and
             // rolled back (its seq bump with it), so the winner's row is the answer.
@@ -86,8 +83,10 @@ impl<B: Backend> ChatStore for B {
                     Vec::with_capacity(drafts.len());
                 for draft in drafts {
                     let result = match results.last() {
-                        Some(Err(StoreError::NotStored(error))) if !is_per_message(error) => {
-                            Err(StoreError::NotStored(Arc::clone(error)))
+                        Some(Err(StoreError::NotStored(error)))
+                            if !error.driver().is_some_and(is_per_message) =>
+                        {
+                            Err(StoreError::NotStored(error.clone()))
                         }
                         _ => self.insert(draft).await,
                     };
@@ -96,8 +95,8 @@ impl<B: Backend> ChatStore for B {
                 results
             }
             Err(error) => {
-                let error = Arc::new(error);
-                let not_stored = || Err(StoreError::NotStored(Arc::clone(&error)));
+                let error = BackendError::from(error);
+                let not_stored = || Err(StoreError::NotStored(error.clone()));
                 drafts.iter().map(|_| not_stored()).collect()
             }
         }
@@ -115,7 +114,7 @@ impl<B: Backend> ChatStore for B {
         let mut messages = self
             .ascending(room, after, latest, limit + 1)
             .await
-            .map_err(StoreError::Read)?;
+            .map_err(StoreError::read)?;
         let has_more = trim(&mut messages, limit);
         Ok(page(room, messages, has_more, latest))
     }
@@ -235,7 +234,7 @@ impl<B: Backend> Steps for B {
     async fn known_last_seq(&self, room: &str) -> Result<i64, StoreError> {
         self.last_seq(room)
             .await
-            .map_err(StoreError::Read)?
+            .map_err(StoreError::read)?
             .ok_or(StoreError::UnknownRoom)
     }
 
@@ -249,7 +248,7 @@ impl<B: Backend> Steps for B {
         let mut messages = self
             .descending(room, before, limit + 1)
             .await
-            .map_err(StoreError::Read)?;
+            .map_err(StoreError::read)?;
         let has_more = trim(&mut messages, limit);
         messages.reverse();
         Ok(page(room, messages, has_more, latest))

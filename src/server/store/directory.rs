@@ -212,7 +212,7 @@ macro_rules! sql_directory {
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err($crate::server::store::StoreError::Read)?;
+                .map_err($crate::server::store::StoreError::read)?;
                 Ok(row.map(Into::into))
             }
 
@@ -260,7 +260,7 @@ macro_rules! sql_directory {
                 .bind(expires_at)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(StoreError::Read)?;
+                .map_err(StoreError::read)?;
                 let Some(user) = user else { return Ok(None) };
                 let row = sqlx::query_as::<_, $crate::server::store::directory::AccountRow>(
                     "SELECT id, name, password_hash FROM users WHERE id = $1",
@@ -268,7 +268,7 @@ macro_rules! sql_directory {
                 .bind(user)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(StoreError::Read)?;
+                .map_err(StoreError::read)?;
                 Ok(row.map(Into::into))
             }
 
@@ -293,7 +293,7 @@ macro_rules! sql_directory {
                 )
                 .fetch_all(&self.pool)
                 .await
-                .map_err($crate::server::store::StoreError::Read)?;
+                .map_err($crate::server::store::StoreError::read)?;
                 Ok(rows
                     .into_iter()
                     .map(|(room, topic, members)| natter_contract::RoomInfo {
@@ -416,7 +416,7 @@ macro_rules! sql_directory {
                         .bind(user)
                         .fetch_optional(&self.pool)
                         .await
-                        .map_err($crate::server::store::StoreError::Read)?;
+                        .map_err($crate::server::store::StoreError::read)?;
                 Ok(found.is_some())
             }
 
@@ -439,7 +439,7 @@ macro_rules! sql_directory {
                     .build_query_scalar()
                     .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::server::store::StoreError::Read)
+                    .map_err($crate::server::store::StoreError::read)
             }
 
             async fn latest_seqs(
@@ -459,7 +459,7 @@ macro_rules! sql_directory {
                     .build_query_as()
                     .fetch_all(&self.pool)
                     .await
-                    .map_err($crate::server::store::StoreError::Read)?;
+                    .map_err($crate::server::store::StoreError::read)?;
                 Ok(rows.into_iter().map(|(room, seq)| (room, seq.unsigned_abs())).collect())
             }
 
@@ -475,7 +475,7 @@ macro_rules! sql_directory {
                 .bind(room)
                 .fetch_all(&self.pool)
                 .await
-                .map_err($crate::server::store::StoreError::Read)?;
+                .map_err($crate::server::store::StoreError::read)?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
@@ -504,7 +504,7 @@ macro_rules! sql_directory {
                 .bind(user)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(StoreError::Read)?;
+                .map_err(StoreError::read)?;
                 Ok(now.map(i64::unsigned_abs))
             }
         }

@@ -10,17 +10,19 @@
 
 mod backend;
 mod directory;
+mod error;
 mod numbering;
 mod postgres;
 mod sql;
 mod sqlite;
 
-use std::{io, path::PathBuf, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use natter_contract::{ChatMessage, ErrorCode, Page, User};
+use natter_contract::{ChatMessage, Page, User};
 
 pub use directory::{Account, Directory};
+pub use error::{BackendError, OpenError, StoreError};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -85,61 +87,6 @@ pub struct Inserted {
     pub message: ChatMessage,
     /// The `client_id` was already stored: `message` is the original and nothing was written.
     pub duplicate: bool,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("no such room")]
-    UnknownRoom,
-    #[error("the name, or one that looks like it, is taken")]
-    NameTaken,
-    #[error("a room with that name exists")]
-    RoomTaken,
-    #[error("no such user")]
-    UnknownUser,
-    #[error("seq or page size out of range")]
-    SeqOutOfRange,
-    /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
-    /// Shared: one failed transaction answers every message of its batch.
-    #[error("the message was not stored: {0}")]
-    NotStored(#[source] Arc<sqlx::Error>),
-    #[error("the store could not be read: {0}")]
-    Read(#[source] sqlx::Error),
-}
-
-impl StoreError {
-    pub fn not_stored(error: sqlx::Error) -> Self {
-        StoreError::NotStored(Arc::new(error))
-    }
-
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            StoreError::UnknownRoom => ErrorCode::UnknownRoom,
-            StoreError::NameTaken => ErrorCode::NameTaken,
-            StoreError::RoomTaken => ErrorCode::RoomTaken,
-            StoreError::UnknownUser => ErrorCode::UnknownUser,
-            StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
-            StoreError::NotStored(_) => ErrorCode::NotStored,
-            StoreError::Read(_) => ErrorCode::Internal,
-        }
-    }
-}
-
-impl From<StoreError> for ErrorCode {
-    fn from(error: StoreError) -> Self {
-        error.code()
-    }
-}
-
-/// Why the store could not be opened at startup.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: io::Error },
-    #[error("cannot connect to the database: {0}")]
-    Connect(#[from] sqlx::Error),
-    #[error("cannot migrate the database: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 /// The store the flags ask for: Postgres for a `--database-url`, else SQLite in `--data-dir`.

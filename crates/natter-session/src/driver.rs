@@ -1,0 +1,569 @@
+//! The one driver of a [`Session`], shared by the browser page and the native test clients.
+//!
+//! It turns the session's [`Action`]s into requests, decodes their acks, runs the resend timer,
+//! keeps the sidebar (rooms, unread counts, read markers) and merges the stored outbox across
+//! tabs. It does no I/O itself: the platform emits, stores and keeps time behind three small
+//! traits, and reports back with [`Driver::on_event`], [`Driver::on_reply`] and
+//! [`Driver::on_wake`]. The browser copies what the driver holds into signals after each call.
+
+use crate::{Action, Failure, Outgoing, Session};
+use natter_contract::{
+    Ack, AckError, ChatMessage, CreateRoom, ErrorCode, Joined, Me, Page, ReadMarker, RoomInfo,
+    RoomRequest, Sent, ServerEvent, SyncRooms, Synced, event,
+};
+use natter_protocol::client::ClientEvent;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// How long the server has to ack before a request counts as lost (and is retried).
+pub const ACK_TIMEOUT_MS: u64 = 5_000;
+
+/// Names a request, so that its ack finds its way back.
+pub type Ticket = u64;
+
+/// The connection: emit `name` with `payload` and an ack. The outcome comes back as
+/// [`Driver::on_reply`] with the same ticket, once: the ack's payload, or [`Failure::Lost`]
+/// after [`ACK_TIMEOUT_MS`] or a disconnect. Must not call into the driver before returning.
+pub trait Emit {
+    fn emit(&mut self, ticket: Ticket, name: &'static str, payload: Value);
+}
+
+/// Where the outbox outlives the page (localStorage in the browser, memory in tests). Other
+/// tabs of the same user share the entry.
+pub trait Storage {
+    fn load(&self, key: &str) -> Option<Vec<Outgoing>>;
+    fn save(&mut self, key: &str, outbox: &[Outgoing]);
+}
+
+/// Time: the wall clock (message ids, outbox timestamps), and a wake-up that must come back as
+/// [`Driver::on_wake`], later, never from inside this call.
+pub trait Clock {
+    fn now_ms(&self) -> i64;
+    fn wake_after(&mut self, ms: u64);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Connecting,
+    Connected,
+    Reconnecting,
+    Offline,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Connecting => "connecting",
+            Status::Connected => "connected",
+            Status::Reconnecting => "reconnecting",
+            Status::Offline => "offline",
+        }
+    }
+}
+
+/// A request the caller asked for settled: what the UI may want to follow up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Done {
+    /// The room (by key) was created, and is followed.
+    Created(String),
+    Left(String),
+}
+
+/// What an ack in flight answers.
+#[derive(Debug)]
+enum Waiting {
+    Sync(String),
+    SyncRooms(SyncRooms),
+    History(String),
+    Send(String),
+    Read,
+    Directory,
+    Sidebar,
+    Create,
+    Leave(String),
+}
+
+/// localStorage key of a user's outbox: per user, so a browser shared by two people never
+/// sends one's unsent messages as the other.
+fn outbox_key(user_id: i64) -> String {
+    format!("natter.outbox.{user_id}")
+}
+
+pub struct Driver<P> {
+    io: P,
+    session: Session,
+    status: Status,
+    transport: Option<&'static str>,
+    /// The room shown, or "" for none.
+    shown: String,
+    focused: bool,
+    /// The sidebar: rooms and DMs with their unread counts and read markers.
+    rooms: Vec<Joined>,
+    /// The public rooms, for the directory.
+    directory: Vec<RoomInfo>,
+    /// Where the shown room's unread part began when it was opened ("New messages").
+    unread_from: Option<u64>,
+    /// A passing remark, e.g. "back online · 3 new messages".
+    notice: Option<String>,
+    /// The last request that failed, in words.
+    error: Option<String>,
+    /// The server refused the session.
+    signed_out: bool,
+    /// Set by a disconnect, so the next catch-up is announced.
+    was_away: bool,
+    /// Every `client_id` this page has had in its outbox. Other tabs share the stored outbox;
+    /// what is not ours is kept when we save, so closing one tab never drops another's
+    /// unsent message.
+    ours: HashSet<String>,
+    next_ticket: Ticket,
+    waiting: HashMap<Ticket, Waiting>,
+}
+
+impl<P: Emit + Storage + Clock> Driver<P> {
+    /// The session of `me`, showing `shown` (a room and its server-rendered snapshot) if the
+    /// user may see it, restoring the stored outbox and following every room of the sidebar.
+    pub fn start(io: P, me: Me, shown: Option<(String, Page)>) -> Driver<P> {
+        let outbox = io.load(&outbox_key(me.user.id)).unwrap_or_default();
+        let (room, snapshot) = match shown {
+            Some((room, page)) => (room, Some(page)),
+            None => (String::new(), None),
+        };
+        let unread_from = me
+            .rooms
+            .iter()
+            .find(|line| line.room == room && line.unread > 0)
+            .map(|line| line.read_seq);
+        let mut driver = Driver {
+            io,
+            session: Session::for_user(me.user),
+            status: Status::Connecting,
+            transport: None,
+            shown: room.clone(),
+            focused: false,
+            rooms: Vec::new(),
+            directory: Vec::new(),
+            unread_from,
+            notice: None,
+            error: None,
+            signed_out: false,
+            was_away: false,
+            ours: outbox.iter().map(|o| o.client_id.clone()).collect(),
+            next_ticket: 0,
+            waiting: HashMap::new(),
+        };
+        driver.session.restore_outbox(outbox);
+        if snapshot.is_some() {
+            driver.session.join(&room, snapshot.as_ref());
+        }
+        for line in me.rooms {
+            driver.add_room(line);
+        }
+        driver
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    pub fn transport(&self) -> Option<&'static str> {
+        self.transport
+    }
+    pub fn shown(&self) -> &str {
+        &self.shown
+    }
+    pub fn rooms(&self) -> &[Joined] {
+        &self.rooms
+    }
+    pub fn directory(&self) -> &[RoomInfo] {
+        &self.directory
+    }
+    pub fn unread_from(&self) -> Option<u64> {
+        self.unread_from
+    }
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+    pub fn signed_out(&self) -> bool {
+        self.signed_out
+    }
+    /// The platform, e.g. for a test to inspect what was stored.
+    pub fn io(&self) -> &P {
+        &self.io
+    }
+
+    /// Shows `room` (following it from `snapshot` if it is new to the session).
+    pub fn show(&mut self, room: &str, snapshot: Option<&Page>) {
+        self.unread_from = self
+            .line(room)
+            .filter(|line| line.unread > 0)
+            .map(|line| line.read_seq);
+        self.shown = room.to_owned();
+        if self.session.timeline(room).is_none() {
+            let actions = self.session.join(room, snapshot);
+            self.perform(actions);
+        }
+        self.settle_view();
+    }
+
+    /// Follow `room` (as opening it would) without showing it.
+    pub fn follow(&mut self, room: &str) {
+        if self.session.timeline(room).is_none() {
+            let actions = self.session.join(room, None);
+            self.perform(actions);
+        }
+    }
+
+    /// Whether the window has focus: only then does what it shows count as read.
+    pub fn set_focused(&mut self, focused: bool) {
+        self.focused = focused;
+        self.settle_view();
+    }
+
+    /// Queue a message in `room`; refused before sending (too long, room not followed…) with
+    /// the code, which is also kept as [`Driver::error`].
+    pub fn send(&mut self, room: &str, body: String) -> Result<(), ErrorCode> {
+        let client_id = self.new_client_id();
+        self.ours.insert(client_id.clone());
+        let now = self.io.now_ms();
+        match self.session.compose(room, client_id, body, now) {
+            Ok(actions) => {
+                self.error = None;
+                self.perform(actions);
+                self.settle_view();
+                Ok(())
+            }
+            Err(code) => {
+                self.error = Some(code.describe().to_owned());
+                Err(code)
+            }
+        }
+    }
+
+    pub fn retry(&mut self, client_id: &str) {
+        let actions = self.session.retry(client_id);
+        self.perform(actions);
+    }
+
+    pub fn discard(&mut self, client_id: &str) {
+        let actions = self.session.discard(client_id);
+        self.perform(actions);
+    }
+
+    pub fn load_older(&mut self, room: &str) {
+        let actions = self.session.load_older(room);
+        self.perform(actions);
+    }
+
+    /// Creates a public room; [`Done::Created`] comes with its ack.
+    pub fn create_room(&mut self, room: String, topic: String) -> Ticket {
+        self.request(
+            event::CREATE_ROOM,
+            CreateRoom { room, topic },
+            Waiting::Create,
+        )
+    }
+
+    /// Leaves a public room (every tab hears `room removed`); [`Done::Left`] comes with its ack.
+    pub fn leave_room(&mut self, room: String) -> Ticket {
+        let waiting = Waiting::Leave(room.clone());
+        self.request(event::LEAVE_ROOM, RoomRequest { room }, waiting)
+    }
+
+    /// What the Socket.IO client reported.
+    pub fn on_event(&mut self, event: ClientEvent) {
+        match event {
+            ClientEvent::Transport(t) => self.transport = Some(t.name()),
+            ClientEvent::Connected { .. } => {
+                self.status = Status::Connected;
+                let actions = self.session.connected();
+                self.perform(actions);
+                // The unread counts may have moved while away, and rooms may have been made.
+                self.request(event::ROOMS, (), Waiting::Directory);
+                self.request(event::SIDEBAR, (), Waiting::Sidebar);
+            }
+            ClientEvent::Disconnected { .. } | ClientEvent::Reconnecting { .. } => {
+                if self.status != Status::Offline {
+                    self.status = Status::Reconnecting;
+                }
+                self.notice = None;
+                self.was_away = true;
+                self.session.disconnected();
+            }
+            ClientEvent::ReconnectFailed => self.status = Status::Offline,
+            ClientEvent::ConnectError { message, .. } => {
+                self.status = Status::Offline;
+                if message == "unauthorized" {
+                    self.signed_out = true;
+                } else {
+                    self.error = Some(message);
+                }
+            }
+            ClientEvent::Event { name, args, .. } => {
+                // Anything not matching the contract is dropped, never rendered half-parsed.
+                if let Some(event) = ServerEvent::decode(&name, args.into_iter().next()) {
+                    self.on_server_event(event);
+                }
+            }
+            // Acks go to their emitter; a failed upgrade leaves the session on polling.
+            ClientEvent::Ack { .. }
+            | ClientEvent::BinaryAck { .. }
+            | ClientEvent::UpgradeFailed(_) => {}
+        }
+        self.settle_view();
+    }
+
+    /// The outcome of the request `ticket`.
+    pub fn on_reply(&mut self, ticket: Ticket, reply: Result<Value, Failure>) -> Option<Done> {
+        let waiting = self.waiting.remove(&ticket)?;
+        let mut done = None;
+        match waiting {
+            Waiting::Sync(room) => {
+                let result = self.decode(reply);
+                let actions = self.session.on_sync(&room, result);
+                self.perform(actions);
+            }
+            Waiting::SyncRooms(request) => {
+                let result = self.decode::<Synced>(reply);
+                let actions = self.session.on_sync_rooms(&request, result);
+                self.perform(actions);
+            }
+            Waiting::History(room) => {
+                let result = self.decode(reply);
+                self.session.on_history(&room, result);
+            }
+            Waiting::Send(client_id) => {
+                let result = self.decode::<Sent>(reply);
+                let actions = self.session.on_send(&client_id, result);
+                self.perform(actions);
+            }
+            Waiting::Read => drop(self.decode::<u64>(reply)),
+            Waiting::Directory => {
+                if let Ok(rooms) = self.decode(reply) {
+                    self.directory = rooms;
+                }
+            }
+            Waiting::Sidebar => {
+                if let Ok(rooms) = self.decode::<Vec<Joined>>(reply) {
+                    for line in rooms {
+                        self.add_room(line);
+                    }
+                }
+            }
+            Waiting::Create => {
+                if let Ok(line) = self.decode::<Joined>(reply) {
+                    done = Some(Done::Created(line.room.clone()));
+                    self.add_room(line);
+                }
+            }
+            Waiting::Leave(room) => {
+                if self.decode::<()>(reply).is_ok() {
+                    done = Some(Done::Left(room));
+                }
+            }
+        }
+        self.settle_view();
+        done
+    }
+
+    /// The wake-up asked for through [`Clock::wake_after`].
+    pub fn on_wake(&mut self) {
+        let actions = self.session.resume();
+        self.perform(actions);
+        self.settle_view();
+    }
+
+    fn on_server_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Message(message) => self.on_message(message),
+            ServerEvent::Read(marker) => {
+                // Another tab or device read it: this one agrees.
+                let me = self.session.me().map(|me| me.id);
+                let unread = self.session.timeline(&marker.room).map(|t| {
+                    let after = t.messages().filter(|m| m.seq > marker.seq);
+                    after.filter(|m| Some(m.author.id) != me).count() as u64
+                });
+                self.update_line(&marker.room, |line| {
+                    if marker.seq >= line.read_seq {
+                        line.read_seq = marker.seq;
+                        line.unread = unread.unwrap_or(0);
+                    }
+                });
+            }
+            ServerEvent::RoomAdded(line) => self.add_room(line),
+            ServerEvent::RoomRemoved(request) => {
+                self.rooms.retain(|r| r.room != request.room);
+                self.session.forget(&request.room);
+            }
+        }
+    }
+
+    fn on_message(&mut self, message: ChatMessage) {
+        let mine = self
+            .session
+            .me()
+            .is_some_and(|me| me.id == message.author.id);
+        let seq = message.seq;
+        self.update_line(&message.room, |line| {
+            if seq > line.latest_seq && !mine && seq > line.read_seq {
+                line.unread += 1;
+            }
+            line.latest_seq = line.latest_seq.max(seq);
+        });
+        let actions = self.session.on_message(message);
+        self.perform(actions);
+    }
+
+    /// A sidebar line, new or updated; its room is followed from now on, so its messages count
+    /// as unread while another room is shown.
+    fn add_room(&mut self, line: Joined) {
+        let room = line.room.clone();
+        match self.rooms.iter_mut().find(|r| r.room == line.room) {
+            Some(existing) => *existing = line,
+            None => self.rooms.push(line),
+        }
+        self.follow(&room);
+    }
+
+    fn line(&self, room: &str) -> Option<&Joined> {
+        self.rooms.iter().find(|r| r.room == room)
+    }
+
+    fn update_line(&mut self, room: &str, f: impl FnOnce(&mut Joined)) {
+        if let Some(line) = self.rooms.iter_mut().find(|r| r.room == room) {
+            f(line);
+        }
+    }
+
+    /// After every change: announce a finished catch-up, and move the read marker of the room
+    /// in view while the window has focus.
+    fn settle_view(&mut self) {
+        if let Some(n) = self.session.caught_up().filter(|_| self.was_away) {
+            self.was_away = false;
+            let plural = if n == 1 { "" } else { "s" };
+            self.notice = Some(format!("back online · {n} new message{plural}"));
+        }
+        let room = self.shown.clone();
+        let Some(seq) = self
+            .session
+            .timeline(&room)
+            .and_then(|t| t.messages().last().map(|m| m.seq))
+        else {
+            return;
+        };
+        self.update_line(&room, |line| line.latest_seq = line.latest_seq.max(seq));
+        let behind = self
+            .line(&room)
+            .is_some_and(|line| line.read_seq < seq || line.unread > 0);
+        if !behind || !self.focused || self.status != Status::Connected {
+            return;
+        }
+        self.update_line(&room, |line| {
+            line.read_seq = seq;
+            line.unread = 0;
+        });
+        self.request(event::READ, ReadMarker { room, seq }, Waiting::Read);
+    }
+
+    fn perform(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::SaveOutbox => self.save_outbox(),
+                Action::ResumeAfter(ms) => self.io.wake_after(ms),
+                Action::Sync(request) => {
+                    let waiting = Waiting::Sync(request.room.clone());
+                    self.request(event::SYNC, request, waiting);
+                }
+                Action::SyncRooms(request) => {
+                    let waiting = Waiting::SyncRooms(request.clone());
+                    self.request(event::SYNC_ROOMS, request, waiting);
+                }
+                Action::History(request) => {
+                    let waiting = Waiting::History(request.room.clone());
+                    self.request(event::HISTORY, request, waiting);
+                }
+                Action::Send(message) => {
+                    let waiting = Waiting::Send(message.client_id.clone());
+                    self.request(event::CHAT_MESSAGE, message, waiting);
+                }
+            }
+        }
+    }
+
+    fn request(
+        &mut self,
+        name: &'static str,
+        payload: impl serde::Serialize,
+        w: Waiting,
+    ) -> Ticket {
+        self.next_ticket += 1;
+        let ticket = self.next_ticket;
+        // The contract's types always serialise; `null` would be refused by the server.
+        let payload = serde_json::to_value(payload).unwrap_or(Value::Null);
+        self.waiting.insert(ticket, w);
+        self.io.emit(ticket, name, payload);
+        ticket
+    }
+
+    /// The ack's payload as `T`; every refusal is shown (an unknown room, a range, an id, a
+    /// store that failed).
+    fn decode<T: serde::de::DeserializeOwned>(
+        &mut self,
+        reply: Result<Value, Failure>,
+    ) -> Result<T, Failure> {
+        let result = reply.and_then(|value| match serde_json::from_value::<Ack<T>>(value) {
+            Ok(ack) => ack.into_result().map_err(Failure::Rejected),
+            Err(_) => Err(Failure::Lost),
+        });
+        if let Err(Failure::Rejected(AckError { message, .. })) = &result {
+            self.error = Some(message.clone());
+        }
+        result
+    }
+
+    fn save_outbox(&mut self) {
+        let Some(key) = self.session.me().map(|me| outbox_key(me.id)) else {
+            return;
+        };
+        let mut outbox = self.session.outbox();
+        // Keep what other tabs (or rooms) stored. If one of those was delivered meanwhile,
+        // sending it again later is harmless: the server answers a known id with its ack.
+        let stored = self.io.load(&key).unwrap_or_default();
+        outbox.extend(
+            stored
+                .into_iter()
+                .filter(|o| !self.ours.contains(&o.client_id)),
+        );
+        self.io.save(&key, &outbox);
+    }
+
+    /// A UUID v7 on the driver's clock: the time keeps ids roughly ordered, the random bits
+    /// unique.
+    fn new_client_id(&self) -> String {
+        let ms = u64::try_from(self.io.now_ms()).unwrap_or(0);
+        let ts =
+            uuid::Timestamp::from_unix(uuid::NoContext, ms / 1000, (ms % 1000) as u32 * 1_000_000);
+        uuid::Uuid::new_v7(ts).to_string()
+    }
+}
+
+/// A [`Storage`] in memory, for native clients and tests.
+#[derive(Debug, Default, Clone)]
+pub struct MemoryStorage(HashMap<String, Vec<Outgoing>>);
+
+impl Storage for MemoryStorage {
+    fn load(&self, key: &str) -> Option<Vec<Outgoing>> {
+        self.0.get(key).cloned()
+    }
+    fn save(&mut self, key: &str, outbox: &[Outgoing]) {
+        self.0.insert(key.to_owned(), outbox.to_vec());
+    }
+}
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

@@ -1,0 +1,125 @@
+//! How the store fails. Callers decide by [`StoreError`]'s variant (each maps to an ack's
+//! [`ErrorCode`]); what the database driver said is kept opaque inside [`BackendError`], so a
+//! handler, a test or another backend never depends on sqlx's types.
+
+use std::{fmt, io, path::PathBuf, sync::Arc};
+
+use natter_contract::ErrorCode;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("no such room")]
+    UnknownRoom,
+    #[error("the name, or one that looks like it, is taken")]
+    NameTaken,
+    #[error("a room with that name exists")]
+    RoomTaken,
+    #[error("no such user")]
+    UnknownUser,
+    #[error("seq or page size out of range")]
+    SeqOutOfRange,
+    /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
+    /// Cheap to clone: one failed transaction answers every message of its batch.
+    #[error("the message was not stored: {0}")]
+    NotStored(#[source] BackendError),
+    #[error("the store could not be read: {0}")]
+    Read(#[source] BackendError),
+}
+
+impl StoreError {
+    pub fn not_stored(error: impl Into<BackendError>) -> Self {
+        StoreError::NotStored(error.into())
+    }
+
+    pub fn read(error: impl Into<BackendError>) -> Self {
+        StoreError::Read(error.into())
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            StoreError::UnknownRoom => ErrorCode::UnknownRoom,
+            StoreError::NameTaken => ErrorCode::NameTaken,
+            StoreError::RoomTaken => ErrorCode::RoomTaken,
+            StoreError::UnknownUser => ErrorCode::UnknownUser,
+            StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
+            StoreError::NotStored(_) => ErrorCode::NotStored,
+            StoreError::Read(_) => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<StoreError> for ErrorCode {
+    fn from(error: StoreError) -> Self {
+        error.code()
+    }
+}
+
+/// What went wrong below the store, for logs. Only the store's own code looks inside (to tell
+/// a broken constraint from a locked database).
+#[derive(Debug, Clone)]
+pub struct BackendError(Arc<Cause>);
+
+#[derive(Debug)]
+enum Cause {
+    Driver(sqlx::Error),
+    Other(String),
+}
+
+impl BackendError {
+    /// A failure in words: a broken invariant, or a fault a test injects.
+    pub fn new(message: impl Into<String>) -> Self {
+        BackendError(Arc::new(Cause::Other(message.into())))
+    }
+
+    /// The driver's error, for the store's decisions.
+    pub(super) fn driver(&self) -> Option<&sqlx::Error> {
+        match &*self.0 {
+            Cause::Driver(error) => Some(error),
+            Cause::Other(_) => None,
+        }
+    }
+}
+
+impl From<sqlx::Error> for BackendError {
+    fn from(error: sqlx::Error) -> Self {
+        BackendError(Arc::new(Cause::Driver(error)))
+    }
+}
+
+impl fmt::Display for BackendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.0 {
+            Cause::Driver(error) => error.fmt(f),
+            Cause::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.driver()?.source()
+    }
+}
+
+/// Why the store could not be opened at startup.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: io::Error },
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] BackendError),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] BackendError),
+}
+
+impl From<sqlx::Error> for OpenError {
+    fn from(error: sqlx::Error) -> Self {
+        OpenError::Connect(error.into())
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for OpenError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        OpenError::Migrate(BackendError::new(error.to_string()))
+    }
+}
