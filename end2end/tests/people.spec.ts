@@ -38,6 +38,30 @@ test("names are shown on messages, a reload keeps them, and taken or lookalike n
   await expect(other.locator("#join-error")).toContainText("Names are");
 });
 
+test("names and room names are checked as they are typed, before any request", async ({ browser }) => {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto("/");
+  await page.waitForLoadState("networkidle");
+  await expect(page.locator("#join-form")).toBeVisible();
+  const requests: string[] = [];
+  page.on("request", (request) => requests.push(request.url()));
+  await page.locator("#join-name").pressSequentially("ann smith");
+  await expect(page.locator("#join-error")).toHaveText("Names are 2–24 letters, digits, _ . or -.");
+  await page.locator("#join-name").fill("ann_smith");
+  await page.locator("#join-name").dispatchEvent("input");
+  await expect(page.locator("#join-error")).toHaveText("");
+  await page.locator("#join-password").fill("short");
+  await page.locator("#join-form button").click();
+  await expect(page.locator("#join-error")).toHaveText("Passwords are 8–128 characters.");
+  expect(requests.filter((url) => url.includes("/api/"))).toEqual([]);
+
+  const ann = await user(browser);
+  await ann.page.locator("#room-name").fill("Not A Room Name");
+  await ann.page.locator("#room-form button").click();
+  await expect(ann.page.locator("#room-error")).toHaveText("Room names are 1–32 characters: a–z, 0–9 and -.");
+  await expect(ann.page.locator("#room-title")).toHaveText("#general");
+});
+
 test("a room appears for those who join it, and only they get its messages", async ({ browser }) => {
   const a = await user(browser);
   const b = await user(browser);

@@ -6,6 +6,12 @@
 use super::browser;
 use crate::api::{join, join_room, sign_out};
 use leptos::{ev::SubmitEvent, html, prelude::*};
+use natter_contract::user_name_precheck;
+
+/// Whether something was typed in the field: an empty one is not yet wrong.
+fn touched(input: NodeRef<html::Input>) -> bool {
+    input.get().is_some_and(|el| !el.value().is_empty())
+}
 
 /// `(code, text)` of a refusal from a server function ("<code>: <text>").
 pub fn refusal(error: &ServerFnError) -> (String, String) {
@@ -40,17 +46,35 @@ pub fn JoinForm() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let name = NodeRef::<html::Input>::new();
     let password = NodeRef::<html::Input>::new();
-    let on_submit = move |ev: SubmitEvent| {
+    // The contract's rules, checked as typed; the server checks again, with lookalikes.
+    let check = move || {
         let name = name.get().map(|el| el.value()).unwrap_or_default();
         let password = password
             .get()
             .map(|el| el.value())
             .filter(|p| !p.is_empty());
-        submit_with(
-            ev,
-            error,
-            async move { join(name, password).await.map(drop) },
-        );
+        user_name_precheck(&name)
+            .and(
+                password
+                    .as_deref()
+                    .map_or(Ok(()), natter_contract::password),
+            )
+            .map(|()| (name, password))
+            .map_err(|code| code.describe().to_owned())
+    };
+    let on_input = move |_| error.set(check().err().filter(|_| touched(name)));
+    let on_submit = move |ev: SubmitEvent| match check() {
+        Ok((name, password)) => {
+            submit_with(
+                ev,
+                error,
+                async move { join(name, password).await.map(drop) },
+            );
+        }
+        Err(refusal) => {
+            ev.prevent_default();
+            error.set(Some(refusal));
+        }
     };
     view! {
         <main class="join">
@@ -59,10 +83,10 @@ pub fn JoinForm() -> impl IntoView {
             <form id="join-form" method="post" action="/api/join" on:submit=on_submit>
                 <label for="join-name">"Name"</label>
                 <input id="join-name" node_ref=name name="name" autocomplete="username" required
-                    minlength="2" maxlength="24" aria-describedby="join-error"/>
+                    minlength="2" maxlength="24" aria-describedby="join-error" on:input=on_input/>
                 <label for="join-password">"Password (optional)"</label>
                 <input id="join-password" node_ref=password name="password" type="password"
-                    autocomplete="current-password"/>
+                    autocomplete="current-password" on:change=on_input/>
                 <button type="submit">"Join"</button>
                 <p id="join-error" class="field-error" role="alert">{move || error.get()}</p>
             </form>

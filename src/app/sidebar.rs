@@ -3,7 +3,7 @@
 use super::{connection::Connection, join::SignOutForm};
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::hooks::use_navigate;
-use natter_contract::{Joined, Me, RoomKind};
+use natter_contract::{Joined, Me, RoomKind, new_room_name};
 
 /// "#design", or "@bob" for a DM.
 pub fn room_title(line: &Joined) -> String {
@@ -98,19 +98,30 @@ fn NewDm() -> impl IntoView {
 fn NewRoom(conn: Connection) -> impl IntoView {
     let name = NodeRef::<html::Input>::new();
     let topic = NodeRef::<html::Input>::new();
-    // The chat page goes to the room once it is made (`Connection::settled`).
+    let error = RwSignal::new(None::<String>);
+    // The contract's rules first, for an answer without a round trip; the chat page goes to
+    // the room once the server has made it (`Connection::settled`).
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let (Some(name), Some(topic)) = (name.get(), topic.get()) else {
             return;
         };
-        conn.create_room(name.value(), topic.value());
+        let checked =
+            new_room_name(&name.value()).and_then(|()| natter_contract::topic(&topic.value()));
+        match checked {
+            Ok(topic) => {
+                error.set(None);
+                conn.create_room(name.value(), topic);
+            }
+            Err(code) => error.set(Some(code.describe().to_owned())),
+        }
     };
     view! {
         <form id="room-form" class="mini" on:submit=on_submit>
             <input node_ref=name id="room-name" placeholder="new-room" aria-label="New room name"/>
             <input node_ref=topic id="room-topic" placeholder="Topic (optional)" aria-label="New room topic"/>
             <button type="submit">"Create"</button>
+            <p id="room-error" class="field-error" role="alert">{move || error.get()}</p>
         </form>
     }
 }

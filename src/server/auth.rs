@@ -148,7 +148,8 @@ fn expiry_from(now: i64) -> i64 {
     now.saturating_add(lifetime)
 }
 
-fn now_millis() -> i64 {
+/// Milliseconds since the Unix epoch, as sessions store their expiry.
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| {

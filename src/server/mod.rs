@@ -36,6 +36,10 @@ pub const SOCKET_IO_PATH: &str = "/socket.io";
 /// How long open HTTP requests may take to finish after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often expired sessions are ended (rows deleted, sockets closed): a socket outlives its
+/// 30-day session by at most this, and a sweep is one indexed DELETE.
+const SESSION_SWEEP: Duration = Duration::from_secs(60);
+
 /// The binary's entry point: parse flags, serve until SIGTERM or Ctrl-C.
 pub async fn main() -> ExitCode {
     let config = Config::parse();
@@ -65,6 +69,11 @@ async fn run(config: Config) -> Result<(), StartError> {
         .await
         .map_err(|source| StartError::Bind { addr, source })?;
     let (app, io) = router(leptos_options, &config, store.clone()).await?;
+    tokio::spawn(people::sweep_sessions(
+        store.clone(),
+        io.clone(),
+        SESSION_SWEEP,
+    ));
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("listening on http://{bound}");
 

@@ -7,10 +7,11 @@ use natter_contract::{
     password, room_name, topic, user_name,
 };
 use socketioxide::{SocketIo, adapter::Adapter};
+use std::time::Duration;
 
 use super::{
     auth::{self, Token},
-    store::ChatStore,
+    store::{ChatStore, SharedStore},
 };
 
 /// The Socket.IO room of every socket a user has open: live sidebar and marker updates.
@@ -72,12 +73,44 @@ pub async fn sign_out<A: Adapter>(
 ) -> Result<(), ErrorCode> {
     let hash = auth::hash_token(secret);
     store.delete_session(&hash).await?;
-    if let Some(ns) = io.of("/")
-        && let Err(error) = ns.to(session_channel(&hash)).disconnect().await
-    {
-        tracing::warn!(%error, "could not disconnect every socket of a revoked session");
-    }
+    disconnect_session(io, &hash).await;
     Ok(())
+}
+
+/// Ends the sessions expired by `now` (ms since the epoch): their rows, and their sockets,
+/// which would otherwise keep acting for the user until they reconnect. Returns how many.
+pub async fn expire_sessions<A: Adapter>(
+    store: &dyn ChatStore,
+    io: &SocketIo<A>,
+    now: i64,
+) -> Result<usize, ErrorCode> {
+    let expired = store.expire_sessions(now).await?;
+    for hash in &expired {
+        disconnect_session(io, hash).await;
+    }
+    Ok(expired.len())
+}
+
+/// [`expire_sessions`] every `period`, for the life of the server.
+pub async fn sweep_sessions<A: Adapter>(store: SharedStore, io: SocketIo<A>, period: Duration) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match expire_sessions(store.as_ref(), &io, auth::now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "expired sessions ended"),
+            Err(code) => tracing::warn!(?code, "could not sweep expired sessions"),
+        }
+    }
+}
+
+async fn disconnect_session<A: Adapter>(io: &SocketIo<A>, hash: &str) {
+    if let Some(ns) = io.of("/")
+        && let Err(error) = ns.to(session_channel(hash)).disconnect().await
+    {
+        tracing::warn!(%error, "could not disconnect every socket of an ended session");
+    }
 }
 
 /// Whether `user` may read and write `room`. A DM of another pair is [`ErrorCode::Forbidden`]

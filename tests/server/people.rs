@@ -473,3 +473,46 @@ async fn messages_name_their_author_and_client_ids_are_per_author() {
     let page = ok(&mut a, "history", before).await;
     assert_eq!(page["messages"][1]["author"]["name"], "bob");
 }
+
+#[tokio::test]
+async fn a_socket_closes_when_its_session_expires() {
+    let server = start(test_config()).await;
+    let store = server.store.as_ref();
+    let [bob, carol] = users(&server, ["bob", "carol"]).await;
+    let mut expiring = WsClient::join_as(&server, &bob).await;
+    let mut kept = WsClient::join_as(&server, &carol).await;
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    );
+    let now = now.unwrap();
+    // Connecting slid both sessions 30 days ahead; Bob's is brought to expire in a second.
+    let bobs = hash_token(&bob.token);
+    store.touch_session(&bobs, now, now + 1_000).await.unwrap();
+    let sweep = |at: i64| natter::server::people::expire_sessions(store, &server.io, at);
+    assert_eq!(sweep(now).await, Ok(0), "nothing has expired yet");
+    assert_eq!(
+        sweep(now + 1_000).await,
+        Ok(1),
+        "Bob's session, and only his"
+    );
+
+    let gone = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            match expiring.next_frame().await {
+                Frame::Closed => return,
+                Frame::Text(text) if text.starts_with("41") => return,
+                Frame::Text(_) => {}
+            }
+        }
+    });
+    gone.await
+        .expect("the expired session's socket is still connected after 1 s");
+    assert!(ok(&mut kept, "rooms", Value::Null).await.is_array());
+    // And the expired token no longer connects.
+    let (mut client, _) = WsClient::open(&server, None, true).await.unwrap();
+    client.send(&bob.connect_packet());
+    assert_eq!(client.recv().await, UNAUTHORIZED);
+}

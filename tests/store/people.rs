@@ -63,6 +63,20 @@ pub async fn sessions_slide_and_expire(db: TestDb) {
     store.create_session("h2", user, i64::MAX).await.unwrap();
     store.delete_session("h2").await.unwrap();
     assert!(store.touch_session("h2", 0, 1).await.unwrap().is_none());
+    // h1 was last slid to 9,000: the sweep at 9,000 ends it with h3, and keeps h4.
+    store.create_session("h3", user, 100).await.unwrap();
+    store.create_session("h4", user, 9_001).await.unwrap();
+    let mut ended = store.expire_sessions(9_000).await.unwrap();
+    ended.sort();
+    assert_eq!(ended, ["h1", "h3"]);
+    assert!(store.expire_sessions(9_000).await.unwrap().is_empty());
+    assert!(
+        store
+            .touch_session("h4", 9_000, 9_500)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 pub async fn rooms_and_membership(db: TestDb) {

@@ -84,6 +84,9 @@ impl Directory for FailingStore {
     async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
         self.inner.delete_session(hash).await
     }
+    async fn expire_sessions(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        self.inner.expire_sessions(now).await
+    }
     async fn public_rooms(&self) -> Result<Vec<RoomInfo>, StoreError> {
         self.inner.public_rooms().await
     }

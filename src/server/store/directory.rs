@@ -48,6 +48,10 @@ pub trait Directory: Send + Sync + 'static {
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
 
+    /// Deletes the sessions expired by `now`; their token hashes, so that their sockets can
+    /// be closed too.
+    async fn expire_sessions(&self, now: i64) -> Result<Vec<String>, StoreError>;
+
     /// The public rooms, by name.
     async fn public_rooms(&self) -> Result<Vec<RoomInfo>, StoreError>;
 
@@ -223,13 +227,8 @@ macro_rules! sql_directory {
                 expires_at: i64,
             ) -> Result<(), $crate::server::store::StoreError> {
                 use $crate::server::store::StoreError;
-                let now = $crate::server::store::backend::now_millis();
-                // Expired sessions go when new ones come, so the table stays the live ones.
-                sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                    .bind(now)
-                    .execute(&self.pool)
-                    .await
-                    .map_err(StoreError::not_stored)?;
+                // Expired sessions are left to `expire_sessions`, which also closes their
+                // sockets; deleting them here would hide those sockets from it.
                 sqlx::query(
                     "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
                 )
@@ -282,6 +281,17 @@ macro_rules! sql_directory {
                     .await
                     .map_err($crate::server::store::StoreError::not_stored)?;
                 Ok(())
+            }
+
+            async fn expire_sessions(
+                &self,
+                now: i64,
+            ) -> Result<Vec<String>, $crate::server::store::StoreError> {
+                sqlx::query_scalar("DELETE FROM sessions WHERE expires_at <= $1 RETURNING token_hash")
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::server::store::StoreError::not_stored)
             }
 
             async fn public_rooms(
