@@ -12,6 +12,7 @@ mod results;
 mod scenarios;
 mod server;
 mod session;
+mod storm;
 mod wire;
 
 use std::{
@@ -72,6 +73,8 @@ enum Scenario {
     Page,
     /// Idle memory of server variants (see `server::memory_targets`).
     Memory,
+    /// Natter only: clients in many rooms reconnect and sync through a restart (`storm`).
+    Storm,
 }
 
 #[derive(Debug, clap::Args)]
@@ -177,6 +180,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         polling: Vec::new(),
         memory: Vec::new(),
         page: None,
+        storm: Vec::new(),
     };
     // Scenario by scenario, and within each the servers alternate, so a slow drift of the
     // machine (other work, thermal) spreads over both.
@@ -215,6 +219,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 run.polling
                     .push(scenarios::long_polling(&servers, flavour, rep, &plan).await);
             }
+        }
+    }
+    // Natter only: the Node server has no rooms or sync to catch up with.
+    for rep in 0..reps {
+        if wants(Scenario::Storm) {
+            eprintln!("reconnect storm, natter rep {}", rep + 1);
+            run.storm.push(storm::run(&servers, rep, &plan.storm).await);
         }
     }
     if wants(Scenario::Memory) {

@@ -11,7 +11,7 @@ use crate::{
 
 const FLAVOURS: [Flavour; 2] = [Flavour::Natter, Flavour::Node];
 
-fn ms(us: f64) -> String {
+pub(crate) fn ms(us: f64) -> String {
     if us.is_nan() {
         "–".into()
     } else if us < 10_000.0 {
@@ -29,7 +29,7 @@ fn ratio(a: f64, b: f64) -> String {
     }
 }
 
-fn med<T>(items: &[T], f: impl Fn(&T) -> f64) -> f64 {
+pub(crate) fn med<T>(items: &[T], f: impl Fn(&T) -> f64) -> f64 {
     median(items.iter().map(f).collect()).unwrap_or(f64::NAN)
 }
 
@@ -199,6 +199,7 @@ pub fn markdown(run: &Run) -> String {
         }
         out.push('\n');
     }
+    crate::storm::table(&mut out, &run.storm);
     out
 }
 

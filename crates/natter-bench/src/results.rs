@@ -21,6 +21,9 @@ pub struct Run {
     #[serde(default)]
     pub memory: Vec<IdleRun>,
     pub page: Option<crate::page::PageReport>,
+    /// The reconnect storm (`--only storm`), Natter only; absent from older runs.
+    #[serde(default)]
+    pub storm: Vec<StormRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,6 +137,46 @@ pub struct StepsRun {
     pub steps: Vec<Step>,
     /// Max-fan-out scenario: highest sustained rate (messages/s), 0 if none.
     pub max_rate: f64,
+}
+
+/// The reconnect storm ([`crate::storm`]): clients in many rooms through a server restart.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StormRun {
+    pub rep: usize,
+    /// Clients set up (and so through the restart).
+    pub clients: usize,
+    pub rooms_per_client: usize,
+    /// Cursors in all the SYNC ROOMS (clients × rooms), and those behind: rooms with news.
+    pub cursors: u64,
+    pub cursors_behind: u64,
+    pub posts_per_busy_room: usize,
+    pub setup_secs: f64,
+    pub setup_failed: usize,
+    /// SIGTERM → the old process gone, and → the new one listening, ms.
+    pub stop_ms: u64,
+    pub down_ms: u64,
+    /// The restarted server listening → each client's SYNC ROOMS ack, retries included.
+    pub sync: Quantiles,
+    /// Clients not synced within `deadline_secs` of the restart.
+    pub failed: usize,
+    pub deadline_secs: u64,
+    /// Connection attempts beyond each client's first.
+    pub retries: u64,
+    /// What the acks held, over all clients.
+    pub pages: u64,
+    pub messages: u64,
+    pub refused: u64,
+    /// Synced clients whose ack was not a complete page for exactly their rooms with news.
+    pub wrong: usize,
+    /// The new process's CPU until it listened (start-up), and from then to the last sync.
+    pub startup_cpu_ms: u64,
+    pub server_cpu_ms: u64,
+    /// With every synced client still connected.
+    pub server_rss_kb: u64,
+    pub bench_cpu_ms: u64,
+    /// Listening → the last client synced (or gave up).
+    pub secs: f64,
+    pub load_avg: f64,
 }
 
 pub fn median(mut values: Vec<f64>) -> Option<f64> {

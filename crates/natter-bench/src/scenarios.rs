@@ -12,6 +12,7 @@ use crate::{
     polling,
     results::{IdlePoint, IdleRun, Quantiles, Step, StepsRun, delta_cpu_pct},
     server::{Server, Servers, Target, own_stats},
+    storm::StormPlan,
     wire::{Conn, Flavour},
 };
 
@@ -31,6 +32,7 @@ pub struct Plan {
     pub polling_secs: u64,
     /// Time for memory to settle before RSS is read.
     pub settle: Duration,
+    pub storm: StormPlan,
 }
 
 /// The p99 at which a rate no longer counts as sustained.
@@ -53,6 +55,7 @@ impl Plan {
             polling_rate: 20.0,
             polling_secs: 15,
             settle: Duration::from_secs(3),
+            storm: StormPlan::full(),
         }
     }
 
@@ -66,6 +69,7 @@ impl Plan {
             polling_receivers: 50,
             polling_secs: 4,
             settle: Duration::from_secs(2),
+            storm: StormPlan::quick(),
             ..Plan::full()
         }
     }

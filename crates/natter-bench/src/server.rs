@@ -64,6 +64,8 @@ pub struct Server {
     pub token: Option<String>,
     child: Child,
     data_dir: Option<PathBuf>,
+    /// What was started, to start it again ([`Servers::restart`]).
+    target: Target,
 }
 
 /// A process's resident memory and CPU time so far.
@@ -87,11 +89,33 @@ impl Servers {
 
     pub async fn start_target(&self, target: &Target) -> std::io::Result<Server> {
         let port = free_port()?;
-        let mut data_dir = None;
+        let data_dir = (target.program == Program::Natter).then(|| self.data_dir(port));
+        if let Some(dir) = &data_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        let mut server = Server {
+            flavour: target.flavour,
+            port,
+            token: None,
+            child: self.spawn(target, port)?,
+            data_dir,
+            target: target.clone(),
+        };
+        server.wait_ready(Duration::from_secs(30)).await?;
+        if target.program == Program::Natter {
+            server.token = Some(crate::session::join(&server.url()).await?);
+        }
+        Ok(server)
+    }
+
+    fn data_dir(&self, port: u16) -> PathBuf {
+        self.scratch.join(format!("natter-data-{port}"))
+    }
+
+    /// The target's process on `port`; a Natter keeps its store in [`Servers::data_dir`].
+    fn spawn(&self, target: &Target, port: u16) -> std::io::Result<Child> {
         let mut command = match target.program {
             Program::Natter => {
-                let dir = self.scratch.join(format!("natter-data-{port}"));
-                let _ = std::fs::remove_dir_all(&dir);
                 let mut c = Command::new(&self.natter_bin);
                 // cargo-leptos writes hash.txt beside the binary when it hashes asset names;
                 // following the file rather than the caller's environment keeps a binary and
@@ -102,11 +126,10 @@ impl Servers {
                     .env("LEPTOS_SITE_ROOT", &self.site_root)
                     .env("LEPTOS_SITE_PKG_DIR", "pkg")
                     .env("NATTER_ADDR", format!("127.0.0.1:{port}"))
-                    .env("NATTER_DATA_DIR", &dir)
+                    .env("NATTER_DATA_DIR", self.data_dir(port))
                     // Per-connection info lines would bill Natter for log formatting that
                     // Node, which logs nothing, never pays.
                     .env("RUST_LOG", "warn");
-                data_dir = Some(dir);
                 c
             }
             Program::Node => {
@@ -124,26 +147,36 @@ impl Servers {
             }
         };
         command.args(&target.args).envs(target.env.iter().cloned());
-        let flavour = target.flavour;
-        let child = command
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
-            .spawn()?;
-        let mut server = Server {
-            flavour,
-            port,
-            token: None,
-            child,
-            data_dir,
-        };
-        server.wait_ready(Duration::from_secs(30)).await?;
-        if target.program == Program::Natter {
-            server.token = Some(crate::session::join(&server.url()).await?);
-        }
-        Ok(server)
+            .spawn()
     }
+
+    /// SIGTERM, as a deploy sends, then the same program on the same port and data directory.
+    /// Returns once the new process accepts TCP connections (see [`Restart`]).
+    pub async fn restart(&self, server: &mut Server) -> std::io::Result<Restart> {
+        let start = Instant::now();
+        server.terminate(Duration::from_secs(15)).await?;
+        let stopped = start.elapsed();
+        server.child = self.spawn(&server.target, server.port)?;
+        server.wait_listening(Duration::from_secs(30)).await?;
+        Ok(Restart {
+            stopped,
+            down: start.elapsed(),
+        })
+    }
+}
+
+/// How long a [`Servers::restart`] took.
+#[derive(Debug, Clone, Copy)]
+pub struct Restart {
+    /// SIGTERM until the old process exited (Natter closes its sockets, then its store).
+    pub stopped: Duration,
+    /// SIGTERM until the new process listens.
+    pub down: Duration,
 }
 
 impl Server {
@@ -169,6 +202,47 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Err(std::io::Error::other("server did not come up in time"))
+    }
+
+    /// Listening is enough after a restart: Natter opens its store before it binds, and
+    /// polling the port every 5 ms rather than the page every 100 ms dates the moment closely.
+    async fn wait_listening(&mut self, limit: Duration) -> std::io::Result<()> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Err(std::io::Error::other(format!("restart failed: {status}")));
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Err(std::io::Error::other("server did not listen again in time"))
+    }
+
+    /// SIGTERM, then SIGKILL if the process has not exited within `grace`.
+    async fn terminate(&mut self, grace: Duration) -> std::io::Result<()> {
+        if let Some(pid) = self.pid() {
+            // tokio's Child can only SIGKILL; `kill` is everywhere the bench runs.
+            Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await?;
+        }
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "  {} ignored SIGTERM for {grace:?}; killed",
+                self.flavour.name()
+            );
+            self.child.kill().await?;
+        }
+        Ok(())
     }
 
     pub fn pid(&self) -> Option<u32> {

@@ -12,15 +12,27 @@ use std::time::Duration;
 /// How long a join may take before the run gives up on the server.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The session token of a new user on the Natter at `url` (`http://127.0.0.1:<port>`).
-pub async fn join(url: &str) -> std::io::Result<String> {
-    let err = |text: String| std::io::Error::other(text);
-    let http = reqwest::Client::builder()
+fn err(text: String) -> std::io::Error {
+    std::io::Error::other(text)
+}
+
+/// An HTTP client for [`join_as`]; one serves many joins, over pooled connections.
+pub fn http() -> std::io::Result<reqwest::Client> {
+    reqwest::Client::builder()
         .timeout(JOIN_TIMEOUT)
         .build()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| err(e.to_string()))
+}
+
+/// The session token of a new user on the Natter at `url` (`http://127.0.0.1:<port>`).
+pub async fn join(url: &str) -> std::io::Result<String> {
     // 2–24 letters, digits or `_.-`, unique case-insensitively.
     let name = format!("bench-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    join_as(&http()?, url, &name).await
+}
+
+/// The session token of a new user called `name` (which must be free) on the Natter at `url`.
+pub async fn join_as(http: &reqwest::Client, url: &str, name: &str) -> std::io::Result<String> {
     let response = http
         .post(format!("{url}/api/join"))
         .form(&[("name", &name)])

@@ -123,21 +123,7 @@ pub async fn connect(
     token: Option<&str>,
 ) -> std::io::Result<(Conn, ConnectTimes)> {
     let start = Instant::now();
-    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
-    tcp.set_nodelay(true)?;
-    let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
-    let (ws, _) = client_async_with_config(url, tcp, Some(ws_config()))
-        .await
-        .map_err(|e| err(e.to_string()))?;
-    let mut conn = Conn {
-        ws,
-        flavour,
-        next_ack: 0,
-    };
-    conn.expect(|t| t.starts_with('0')).await?;
-    let hello = crate::session::connect_packet(token);
-    conn.send_text(hello).await?;
-    conn.expect(|t| t.starts_with("40")).await?;
+    let mut conn = open(flavour, port, token).await?;
     let connected = start.elapsed();
     if flavour == Flavour::Natter {
         let sync = SyncRequest {
@@ -155,7 +141,56 @@ pub async fn connect(
     Ok((conn, ConnectTimes { connected, ready }))
 }
 
+/// TCP, WebSocket upgrade, Engine.IO open and Socket.IO CONNECT, without [`connect`]'s SYNC:
+/// for clients that subscribe their own way (the reconnect storm's one SYNC ROOMS).
+pub async fn open(flavour: Flavour, port: u16, token: Option<&str>) -> std::io::Result<Conn> {
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await?;
+    tcp.set_nodelay(true)?;
+    let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
+    let (ws, _) = client_async_with_config(url, tcp, Some(ws_config()))
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let mut conn = Conn {
+        ws,
+        flavour,
+        next_ack: 0,
+    };
+    conn.expect(|t| t.starts_with('0')).await?;
+    let hello = crate::session::connect_packet(token);
+    conn.send_text(hello).await?;
+    conn.expect(|t| t.starts_with("40")).await?;
+    Ok(conn)
+}
+
 impl Conn {
+    /// Emits `name` with `payload` and waits for its ack, answering pings and skipping other
+    /// frames (events such as "room added" arrive in between). Returns the ack's argument
+    /// list as JSON text, `[{"ok":…}]` or `[{"error":…}]`; the caller bounds the wait.
+    pub async fn request(
+        &mut self,
+        name: &str,
+        payload: &impl Serialize,
+    ) -> std::io::Result<String> {
+        let id = self.take_ack_id();
+        let json = serde_json::to_string(&(name, payload)).map_err(|e| err(e.to_string()))?;
+        self.send_text(format!("42{id}{json}")).await?;
+        // The `[` ends the id: the ack of 1 is not mistaken for the ack of 12.
+        let prefix = format!("43{id}[");
+        loop {
+            match self.ws.next().await {
+                Some(Ok(Message::Text(t))) if t.starts_with(&prefix) => {
+                    return Ok(t[prefix.len() - 1..].to_owned());
+                }
+                Some(Ok(Message::Text(t))) if t.as_str() == "2" => {
+                    self.send_text("3".into()).await?
+                }
+                Some(Ok(Message::Close(_))) | None => return Err(err("closed awaiting an ack")),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(err(e.to_string())),
+            }
+        }
+    }
+
     fn take_ack_id(&mut self) -> u64 {
         self.next_ack += 1;
         self.next_ack
