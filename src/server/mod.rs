@@ -23,7 +23,11 @@ use leptos::{
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use origin::OriginPolicy;
 use socketioxide::{SocketIo, adapter::LocalAdapter};
-use tokio::{net::TcpListener, sync::oneshot};
+use std::net::SocketAddr;
+use tokio::{
+    net::{TcpListener, TcpSocket},
+    sync::oneshot,
+};
 use tower_http::{compression::CompressionLayer, services::ServeDir};
 use tracing_subscriber::EnvFilter;
 
@@ -65,9 +69,7 @@ async fn run(config: Config) -> Result<(), StartError> {
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = config.addr.unwrap_or(leptos_options.site_addr);
     let store = store::open(&config).await?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
     let (app, io) = router(leptos_options, &config, store.clone()).await?;
     tokio::spawn(people::sweep_sessions(
         store.clone(),
@@ -117,6 +119,24 @@ pub type NodeAdapter = LocalAdapter;
 
 /// This node's Socket.IO handle, as the server functions find it in the Leptos context.
 pub type Io = SocketIo<NodeAdapter>;
+
+/// Connections a restart's reconnect storm may queue before the server accepts them (the
+/// kernel caps it at `net.core.somaxconn`, 4,096 here). tokio's default of 1,024 overflowed in
+/// `natter-bench --only storm`: 1,000 clients reconnecting at once made 990 SYN
+/// retransmissions (`nstat`: TcpExtListenOverflows), each a client waiting a whole second.
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As std's and tokio's `bind` do: a restart can bind while old connections linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// The whole HTTP surface, on `store`, once the Socket.IO adapter is ready. Returns the
 /// [`SocketIo`] handle too, to emit from outside handlers and to close every connection on

@@ -516,3 +516,33 @@ async fn a_socket_closes_when_its_session_expires() {
     client.send(&bob.connect_packet());
     assert_eq!(client.recv().await, UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_used_session_slides_at_most_once_a_day() {
+    const DAY: i64 = 24 * 3600 * 1000;
+    let server = start(test_config()).await;
+    let store = server.store.as_ref();
+    let [bob] = users(&server, ["bob"]).await;
+    let hash = hash_token(&bob.token);
+    let now = i64::try_from(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis(),
+    );
+    let now = now.unwrap();
+    // Ten days into its thirty: connecting slides it back to thirty.
+    store
+        .touch_session(&hash, now, now + 20 * DAY)
+        .await
+        .unwrap();
+    WsClient::join_as(&server, &bob).await;
+    let (_, slid) = store.find_session(&hash, now).await.unwrap().unwrap();
+    assert!(slid >= now + 30 * DAY, "{} days", (slid - now) / DAY);
+    // An hour behind the window: connecting writes nothing.
+    let recent = slid - 3600 * 1000;
+    store.touch_session(&hash, now, recent).await.unwrap();
+    WsClient::join_as(&server, &bob).await;
+    let (_, kept) = store.find_session(&hash, now).await.unwrap().unwrap();
+    assert_eq!(kept, recent);
+}

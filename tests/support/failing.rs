@@ -81,6 +81,13 @@ impl Directory for FailingStore {
     ) -> Result<Option<Account>, StoreError> {
         self.inner.touch_session(hash, now, until).await
     }
+    async fn find_session(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Option<(Account, i64)>, StoreError> {
+        self.inner.find_session(hash, now).await
+    }
     async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
         self.inner.delete_session(hash).await
     }

@@ -37,6 +37,13 @@ pub trait Directory: Send + Sync + 'static {
         expires_at: i64,
     ) -> Result<(), StoreError>;
 
+    /// The session's user and expiry if it has not expired by `now`; a read, no write.
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<(Account, i64)>, StoreError>;
+
     /// The session's user if it has not expired by `now`; its expiry moves to `expires_at`
     /// (the sliding window).
     async fn touch_session(
@@ -269,6 +276,30 @@ macro_rules! sql_directory {
                 .await
                 .map_err(StoreError::read)?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &str,
+                now: i64,
+            ) -> Result<
+                Option<($crate::server::store::Account, i64)>,
+                $crate::server::store::StoreError,
+            > {
+                let row: Option<(i64, String, Option<String>, i64)> = sqlx::query_as(
+                    "SELECT u.id, u.name, u.password_hash, s.expires_at \
+                     FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err($crate::server::store::StoreError::read)?;
+                Ok(row.map(|(id, name, password_hash, expires_at)| {
+                    let user = natter_contract::User { id, name };
+                    ($crate::server::store::Account { user, password_hash }, expires_at)
+                }))
             }
 
             async fn delete_session(
