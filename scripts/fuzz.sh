@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes natter-protocol's decoders: every cargo-fuzz target for SECONDS each (default 60),
+# Fuzzes the decoders of what comes off the wire (natter-protocol's, and the contract's payload
+# checks in fuzz_contract): every cargo-fuzz target for SECONDS each (default 60),
 # seeded from fuzz/seeds/<target>/ (wire vectors, CVE-2022-2421's among them) on top of the
 # gitignored fuzz/corpus/<target>/ that grows run after run. Prints the executions per target
 # and exits non-zero if any target crashed, leaked, hung or did not run.
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 # newer rustc than this machine has.
 CARGO_FUZZ_VERSION=0.13.2
 FUZZ_DIR=crates/natter-protocol/fuzz
-TARGETS=(fuzz_payload fuzz_eio_packet fuzz_sio_packet)
+TARGETS=(fuzz_payload fuzz_eio_packet fuzz_sio_packet fuzz_contract)
 SECONDS_EACH=${1:-60}
 
 say() { printf '\033[1;34m[fuzz]\033[0m %s\n' "$*"; }

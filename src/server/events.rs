@@ -1,7 +1,9 @@
 //! The Socket.IO events about people and rooms; each is a thin shell over [`people`], which
 //! the server functions share.
 
-use natter_contract::{Ack, CreateRoom, Joined, OpenDm, ReadMarker, RoomInfo, RoomRequest, event};
+use natter_contract::{
+    Ack, CreateRoom, Joined, JsonObject, OpenDm, ReadMarker, RoomInfo, RoomRequest, event,
+};
 use socketioxide::{
     SocketIo,
     adapter::Adapter,
@@ -10,7 +12,7 @@ use socketioxide::{
 
 use super::{
     people,
-    socket::{Authed, JsonObject, reply, respond},
+    socket::{Authed, reply, respond},
     store::SharedStore,
 };
 

@@ -1,9 +1,10 @@
 //! The Socket.IO side: engine limits and the event handlers of the "/" namespace.
 
 use natter_contract::{
-    Ack, ErrorCode, HistoryRequest, Page, SendAck, SendMessage, SyncRequest, User, event,
+    Ack, ErrorCode, HistoryRequest, JsonObject, Page, SendAck, SendMessage, SyncRequest, User,
+    event,
 };
-use serde::{Deserialize, Deserializer, Serialize, de::DeserializeOwned, de::Error as _};
+use serde::{Deserialize, Serialize};
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder, TransportType,
     adapter::Adapter,
@@ -319,19 +320,5 @@ pub(super) async fn respond<A: Adapter, T, R, E, Fut>(
 pub(super) fn reply<A: Adapter, T: Serialize>(ack: AckSender<A>, answer: &Ack<T>) {
     if let Err(error) = ack.send(answer) {
         tracing::debug!(%error, "could not send an ack");
-    }
-}
-
-/// `T` from a JSON object only. serde's derived `Deserialize` also builds a struct from an
-/// array of its fields in order (`["hi"]` as a `SendMessage`), a second wire shape the
-/// contract does not define and clients must not come to rely on.
-pub(super) struct JsonObject<T>(pub T);
-
-impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonObject<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let object = serde_json::Map::deserialize(deserializer)?;
-        T::deserialize(serde_json::Value::Object(object))
-            .map(JsonObject)
-            .map_err(D::Error::custom)
     }
 }

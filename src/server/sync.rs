@@ -5,7 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use natter_contract::{Cursor, ErrorCode, MAX_PAGE, Refused, SyncRooms, Synced, User, room_name};
+use natter_contract::{
+    Cursor, ErrorCode, JsonObject, MAX_PAGE, Refused, SyncRooms, Synced, User, room_name,
+};
 use socketioxide::{
     adapter::Adapter,
     extract::{AckSender, Extension, SocketRef, State, TryData},
@@ -13,7 +15,7 @@ use socketioxide::{
 
 use super::{
     people,
-    socket::{Authed, JsonObject, respond},
+    socket::{Authed, respond},
     store::SharedStore,
 };
 

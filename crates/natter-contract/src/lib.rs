@@ -15,7 +15,7 @@ mod names;
 mod people;
 mod validate;
 
-pub use validate::room_name;
+pub use validate::{JsonObject, room_name};
 
 use serde::{Deserialize, Serialize};
 

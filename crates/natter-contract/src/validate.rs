@@ -20,6 +20,23 @@ fn page_limit(limit: Option<u32>) -> Result<u32, ErrorCode> {
     }
 }
 
+/// A client's payload as the server reads it: `T` from a JSON object only. serde's derived
+/// `Deserialize` also builds a struct from an array of its fields in order (`["hi"]` as a
+/// `SendMessage`), a second wire shape the contract does not define and clients must not
+/// come to rely on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonObject<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for JsonObject<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let object = serde_json::Map::deserialize(deserializer)?;
+        T::deserialize(serde_json::Value::Object(object))
+            .map(JsonObject)
+            .map_err(D::Error::custom)
+    }
+}
+
 impl SendMessage {
     pub fn validate(&self) -> Result<(), ErrorCode> {
         room_name(&self.room)?;
@@ -79,6 +96,20 @@ mod tests {
     use serde_json::json;
 
     const ID: &str = "0192f0c1-7a3b-7c4d-8e5f-1234567890ab";
+
+    #[test]
+    fn payloads_are_read_from_objects_only() {
+        let object = json!({ "room": "general", "client_id": ID, "body": "hi" });
+        let JsonObject(message) =
+            serde_json::from_value::<JsonObject<SendMessage>>(object).unwrap();
+        assert_eq!(message.body, "hi");
+        // serde's derive alone would take the fields in order from an array.
+        let array = json!(["general", ID, "hi"]);
+        assert!(serde_json::from_value::<SendMessage>(array.clone()).is_ok());
+        assert!(serde_json::from_value::<JsonObject<SendMessage>>(array).is_err());
+        let unknown = json!({ "room": "general", "client_id": ID, "body": "hi", "as": "admin" });
+        assert!(serde_json::from_value::<JsonObject<SendMessage>>(unknown).is_err());
+    }
 
     fn send(body: &str) -> SendMessage {
         SendMessage {

@@ -131,12 +131,28 @@ def sio_seeds():
     return seeds
 
 
+# fuzz_contract: one byte choosing the payload type (see the target), then its JSON.
+CONTRACT = [
+    (0, '{"room":"general","client_id":"0192f0c1-7a3e-7c4e-9a4b-2f3c4d5e6f70","body":"hi"}'),
+    (0, '{"room":"general","client_id":"x","body":""}'),
+    (0, '["general","0192f0c1-7a3e-7c4e-9a4b-2f3c4d5e6f70","an array, refused"]'),
+    (1, '{"room":"general","after_seq":0}'), (1, '{"room":"general","after_seq":3,"limit":50}'),
+    (2, '{"room":"general","before_seq":70,"limit":50}'), (2, '{"room":"dm.1.2","before_seq":0}'),
+    (3, '{"rooms":[{"room":"general","after_seq":0},{"room":"dm.1.2","after_seq":9}]}'),
+    (4, '{"room":"release-1","topic":"Shipping on Friday"}'), (4, '{"room":"Bad Name"}'),
+    (5, '{"room":"general"}'), (5, '{"room":"dm.01.2"}'),
+    (6, '{"name":"ann"}'), (6, '{"name":"\u0410dmin"}'), (6, '{"name":"e\u0301l\u00e8ve"}'),
+    (7, '{"room":"general","seq":12}'), (7, '{"room":"general","seq":-1,"extra":true}'),
+]
+
+
 def main():
     cve_in_eio = ["4" + t for t in CVE_2022_2421]
     write("fuzz_payload", PAYLOADS + cve_in_eio + [RS.join(cve_in_eio), RS.join("4" + t for t in SIO_BAD[:20])])
     write("fuzz_eio_packet", EIO_TEXT + cve_in_eio + ["4" + t for t in SIO_OK] +
           [b"\x01\x02\x03\x04", b"\xff\xfe\x00", b"4" + b"2\xc3\x28"])
     write("fuzz_sio_packet", sio_seeds())
+    write("fuzz_contract", [bytes([which]) + json.encode() for which, json in CONTRACT])
 
 
 if __name__ == "__main__":
