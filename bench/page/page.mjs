@@ -1,6 +1,9 @@
 // Page timings in headless Chromium, for `natter-bench` (it passes the server's URL).
 //
-//   node bench/page/page.mjs <url> <natter|node> <runs>
+//   node bench/page/page.mjs <url> <natter|node> <runs> [session token]
+//
+// With a token (Natter), each run's fresh context carries it as the `natter_session` cookie:
+// the page timed is the chat a signed-in user opens, not the join form.
 //
 // Prints one JSON object: per run, milliseconds since navigation start until DOMContentLoaded,
 // load, the first chat message visible (Natter renders stored ones server-side; the tutorial
@@ -15,7 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "../../end2end/package.json"));
 const { chromium } = require("@playwright/test");
 
-const [url, kind, runsArg] = process.argv.slice(2);
+const [url, kind, runsArg, token] = process.argv.slice(2);
 const runs = Math.min(Math.max(Number(runsArg) || 3, 1), 10);
 const STEP_TIMEOUT = 20_000;
 
@@ -39,6 +42,9 @@ try {
   for (let i = 0; i < runs; i++) {
     // A fresh context per run: a cold cache, like a first visit.
     const context = await browser.newContext();
+    if (token) {
+      await context.addCookies([{ name: "natter_session", value: token, url }]);
+    }
     const page = await context.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));

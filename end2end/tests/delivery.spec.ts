@@ -117,7 +117,8 @@ async function post(url: string, count: number, prefix: string) {
 }
 
 test("the hydrated page continues from the rendered history without refetching it", async ({ browser }) => {
-  const server = new Server(3106);
+  // Seeded by one bot, faster than a person may post.
+  const server = new Server(3106, { NATTER_MESSAGE_RATE: "0" });
   await server.start();
   try {
     await post(server.url, 70, "seeded");
@@ -173,4 +174,18 @@ test("two tabs typing offline: closing one loses neither message", async ({ brow
   } finally {
     await server.stop();
   }
+});
+
+test("typing faster than the rate allows loses nothing: the outbox waits and resends", async ({ page }) => {
+  await openChat(page);
+  const tag = `burst ${Date.now()}`;
+  // The default rate is 5/s with a burst of 10: the last four wait for the server's word.
+  const bodies = Array.from({ length: 14 }, (_, i) => `${tag} ${i + 1}`);
+  for (const body of bodies) {
+    await send(page, body);
+  }
+  const stored = page.locator("#messages li.sent .body").filter({ hasText: tag });
+  await expect(stored).toHaveCount(14);
+  expect(await stored.allTextContents()).toEqual(bodies);
+  await expect(page.locator("#messages li.pending")).toHaveCount(0);
 });

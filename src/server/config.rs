@@ -88,7 +88,33 @@ pub struct Config {
     /// session cookie is `Secure`.
     #[arg(long, value_name = "URL", env = "NATTER_PUBLIC_URL", value_parser = parse_origin)]
     pub public_url: Option<String>,
+
+    /// Messages one user may send per second, sustained, over every tab and the plain form;
+    /// 0 for no limit. Beyond it the ack says `rate_limited` with how long to wait, and the
+    /// page's outbox resends then.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "NATTER_MESSAGE_RATE",
+        default_value_t = DEFAULT_MESSAGE_RATE
+    )]
+    pub message_rate: u32,
+
+    /// Messages one user may send at once beyond the sustained rate.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "NATTER_MESSAGE_BURST",
+        default_value_t = DEFAULT_MESSAGE_BURST,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub message_burst: u32,
 }
+
+/// A person typing fast sends a message every second or two; 5/s with a burst of 10 lets a
+/// pasted batch through and stops a script from filling a room.
+pub const DEFAULT_MESSAGE_RATE: u32 = 5;
+pub const DEFAULT_MESSAGE_BURST: u32 = 10;
 
 impl Config {
     /// Whether the site is served over https (behind a TLS-terminating proxy, say).
@@ -148,6 +174,8 @@ impl Default for Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
             public_url: None,
+            message_rate: DEFAULT_MESSAGE_RATE,
+            message_burst: DEFAULT_MESSAGE_BURST,
         }
     }
 }

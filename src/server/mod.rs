@@ -150,7 +150,8 @@ pub async fn router(
     store: store::SharedStore,
 ) -> Result<(Router, Io), StartError> {
     let routes = generate_route_list(crate::app::App);
-    let sink = sink::MessageSink::<NodeAdapter>::start(store.clone());
+    let quota = sink::message_quota(config.message_rate, config.message_burst);
+    let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota);
     let (socket_io_layer, io) = socket::layer(config, store.clone(), sink.clone(), ())
         .await
         .map_err(StartError::Adapter)?;

@@ -12,10 +12,19 @@
 //! sees a message the store does not have. One writer per process also makes a node's commit
 //! order its arrival order.
 
-use std::{convert::Infallible, sync::Arc};
+use std::{
+    convert::Infallible,
+    num::NonZeroU32,
+    sync::{Arc, Weak},
+    time::Duration,
+};
 
+use governor::{
+    DefaultKeyedRateLimiter, Quota,
+    clock::{Clock, DefaultClock},
+};
 use natter_contract::{
-    ChatMessage, ErrorCode, SendAck, SendMessage, Sent, User, dm_members, event,
+    AckError, ChatMessage, ErrorCode, SendAck, SendMessage, Sent, User, dm_members, event,
 };
 use socketioxide::{
     SocketIo,
@@ -35,17 +44,33 @@ const QUEUE_CAPACITY: usize = 1024;
 /// Postgres's parameter limits, and one batch's broadcasts stay short.
 const MAX_BATCH: usize = 256;
 
+/// How often the per-user rate buckets that are full again are dropped, so the limiter holds
+/// only the users who sent lately.
+const FORGET_IDLE_SENDERS: Duration = Duration::from_secs(60);
+
+/// One token bucket per user (`governor`), shared by every tab and the plain form.
+type Limiter = DefaultKeyedRateLimiter<i64>;
+
 /// Handle to the writer task, kept in socketioxide's state; broadcasts go through adapter `A`.
 pub struct MessageSink<A: Adapter> {
     queue: mpsc::Sender<oneshot::Receiver<Post<A>>>,
+    /// `None`: no rate limit.
+    limiter: Option<Arc<Limiter>>,
 }
 
 impl<A: Adapter> Clone for MessageSink<A> {
     fn clone(&self) -> Self {
         MessageSink {
             queue: self.queue.clone(),
+            limiter: self.limiter.clone(),
         }
     }
+}
+
+/// `rate` messages per second per user with bursts of `burst`; `None` for a rate of 0.
+pub fn message_quota(rate: u32, burst: u32) -> Option<Quota> {
+    let rate = NonZeroU32::new(rate)?;
+    Some(Quota::per_second(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(rate)))
 }
 
 /// A validated message on its way to the writer.
@@ -83,10 +108,21 @@ impl<A: Adapter> MessageSink<A> {
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn start(store: SharedStore) -> MessageSink<A> {
+    pub fn start(store: SharedStore, quota: Option<Quota>) -> MessageSink<A> {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(run(slots, store));
-        MessageSink { queue }
+        let limiter = quota.map(|quota| Arc::new(Limiter::keyed(quota)));
+        if let Some(limiter) = &limiter {
+            tokio::spawn(forget_idle_senders(Arc::downgrade(limiter)));
+        }
+        MessageSink { queue, limiter }
+    }
+
+    fn slot(&self) -> Slot<A> {
+        Slot {
+            place: self.reserve(),
+            limiter: self.limiter.clone(),
+        }
     }
 
     /// Stores, broadcasts and answers one message outside Socket.IO (a plain form post).
@@ -98,8 +134,8 @@ impl<A: Adapter> MessageSink<A> {
             ack: Reply::Http(reply),
             io,
         };
-        if let Err((code, _)) = Slot(self.reserve()).fill(post) {
-            return SendAck::Error(code.into());
+        if let Err((error, _)) = self.slot().fill(post) {
+            return SendAck::Error(error);
         }
         answer
             .await
@@ -121,17 +157,44 @@ impl<A: Adapter> MessageSink<A> {
 
 /// A reserved place in the broadcast order (see the module docs). Dropping it unfilled, e.g.
 /// for an invalid message, just lets the writer move on.
-pub struct Slot<A: Adapter>(Result<oneshot::Sender<Post<A>>, ErrorCode>);
+pub struct Slot<A: Adapter> {
+    place: Result<oneshot::Sender<Post<A>>, ErrorCode>,
+    limiter: Option<Arc<Limiter>>,
+}
 
 impl<A: Adapter> Slot<A> {
-    /// Hands the message to the writer, which broadcasts it and then acks it.
-    pub fn fill(self, post: Post<A>) -> Result<(), (ErrorCode, Reply<A>)> {
-        match self.0 {
-            Ok(filler) => filler
-                .send(post)
-                .map_err(|post| (ErrorCode::Internal, post.ack)),
-            Err(code) => Err((code, post.ack)),
+    /// Hands the message to the writer, which broadcasts it and then acks it; refused with
+    /// `rate_limited` and the wait when its author is over the rate.
+    pub fn fill(self, post: Post<A>) -> Result<(), (AckError, Reply<A>)> {
+        let filler = match self.place {
+            Ok(filler) => filler,
+            Err(code) => return Err((code.into(), post.ack)),
+        };
+        if let Some(limiter) = &self.limiter
+            && let Err(not_until) = limiter.check_key(&post.author.id)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            // Rounded up: a client that waits exactly this long finds a token.
+            let ms = u64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+            tracing::debug!(user = post.author.id, ms, "over the message rate");
+            let error = AckError::retry_after(ErrorCode::RateLimited, ms.max(1));
+            return Err((error, post.ack));
         }
+        filler
+            .send(post)
+            .map_err(|post| (ErrorCode::Internal.into(), post.ack))
+    }
+}
+
+async fn forget_idle_senders(limiter: Weak<Limiter>) {
+    let mut ticks = tokio::time::interval(FORGET_IDLE_SENDERS);
+    loop {
+        ticks.tick().await;
+        let Some(limiter) = limiter.upgrade() else {
+            return;
+        };
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
     }
 }
 
@@ -143,14 +206,18 @@ impl<A: Adapter> FromMessageParts<A> for Slot<A> {
         value: &mut Value,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
-        let slot = match State::<MessageSink<A>>::from_message_parts(socket, value, ack_id) {
-            Ok(State(sink)) => sink.reserve(),
-            Err(_) => {
-                tracing::error!("MessageSink missing from the Socket.IO state");
-                Err(ErrorCode::Internal)
-            }
-        };
-        Ok(Slot(slot))
+        Ok(
+            match State::<MessageSink<A>>::from_message_parts(socket, value, ack_id) {
+                Ok(State(sink)) => sink.slot(),
+                Err(_) => {
+                    tracing::error!("MessageSink missing from the Socket.IO state");
+                    Slot {
+                        place: Err(ErrorCode::Internal),
+                        limiter: None,
+                    }
+                }
+            },
+        )
     }
 }
 

@@ -205,8 +205,8 @@ async fn on_chat_message<A: Adapter>(
         ack: Reply::Socket(ack),
         io,
     };
-    if let Err((code, reply)) = slot.fill(post) {
-        reply.send(&SendAck::Error(code.into()));
+    if let Err((error, reply)) = slot.fill(post) {
+        reply.send(&SendAck::Error(error));
     }
 }
 

@@ -227,3 +227,42 @@ async fn sqlite_write_lock(path: &std::path::Path) -> sqlx::SqliteConnection {
     conn.execute("BEGIN EXCLUSIVE").await.unwrap();
     conn
 }
+
+#[tokio::test]
+async fn over_the_rate_a_user_is_told_when_to_resend_and_others_are_not_slowed() {
+    let config = natter::server::Config {
+        message_rate: 2,
+        message_burst: 3,
+        ..test_config()
+    };
+    let server = start(config).await;
+    let mut alice = WsClient::join(&server).await;
+    let bob = server.user("bob").await;
+    let mut bob = WsClient::join_as(&server, &bob).await;
+    let ids: Vec<String> = (0..5).map(|_| client_id()).collect();
+    let mut acks = Vec::new();
+    for (n, id) in (1..).zip(&ids) {
+        acks.push(alice.chat(n, &message_with_id(id, &format!("m{n}"))).await);
+    }
+    // The burst of 3 goes in; the rest is refused, stored nowhere, with the wait.
+    for ack in &acks[..3] {
+        assert!(ack["ok"]["seq"].is_u64(), "{ack}");
+    }
+    for ack in &acks[3..] {
+        assert_eq!(ack["error"]["code"], "rate_limited", "{ack}");
+        let wait = ack["error"]["retry_after_ms"].as_u64().unwrap();
+        assert!(
+            (1..=500).contains(&wait),
+            "2/s: a token every 500 ms, not {wait}"
+        );
+    }
+    assert_eq!(server.store.latest_seq("general").await.unwrap(), 3);
+    // Another user is not slowed down by alice.
+    let other = bob.chat(1, &message("bob's")).await;
+    assert_eq!(other["ok"]["seq"], 4, "{other}");
+    // After the wait, the same id goes in.
+    let wait = acks[3]["error"]["retry_after_ms"].as_u64().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+    let again = alice.chat(9, &message_with_id(&ids[3], "m4")).await;
+    assert_eq!(again["ok"]["seq"], 5, "{again}");
+}

@@ -96,6 +96,8 @@ pub fn test_config() -> Config {
         // `router` takes its store from the caller, so nothing opens this; it only keeps a
         // stray default from ever pointing at the repository's ./data.
         data_dir: std::env::temp_dir().join("natter-tests-never-used"),
+        // Floods from one user are how these tests fill queues; the limit has its own test.
+        message_rate: 0,
         ..Config::default()
     }
 }

@@ -63,7 +63,23 @@ pub async fn measure(servers: &Servers, runs: usize, script: &Path) -> PageRepor
 }
 
 async fn side(server: &Server, runs: usize, script: &Path) -> PageSide {
-    let http = reqwest::Client::new();
+    // Natter's page is weighed and timed as a signed-in user sees it (the chat, not the join
+    // form), with the session the server started with.
+    let cookie = server
+        .token
+        .as_deref()
+        .map(|token| format!("natter_session={token}"));
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some(value) = cookie
+        .as_deref()
+        .and_then(|c| reqwest::header::HeaderValue::from_str(c).ok())
+    {
+        headers.insert(reqwest::header::COOKIE, value);
+    }
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap_or_default();
     let paths = match server.flavour {
         Flavour::Natter => {
             // Asset names may carry a content hash: take them from the page itself.
@@ -108,7 +124,14 @@ async fn side(server: &Server, runs: usize, script: &Path) -> PageSide {
             compressed: compress(&raw),
         });
     }
-    let browser = browser_timings(script, &server.url(), server.flavour, runs).await;
+    let browser = browser_timings(
+        script,
+        &server.url(),
+        server.flavour,
+        runs,
+        server.token.as_deref(),
+    )
+    .await;
     PageSide {
         assets,
         total,
@@ -180,12 +203,14 @@ async fn browser_timings(
     url: &str,
     flavour: Flavour,
     runs: usize,
+    token: Option<&str>,
 ) -> serde_json::Value {
     let run = tokio::process::Command::new("node")
         .arg(script)
         .arg(format!("{url}/"))
         .arg(flavour.name())
         .arg(runs.to_string())
+        .arg(token.unwrap_or(""))
         .kill_on_drop(true)
         .output();
     match tokio::time::timeout(Duration::from_secs(180), run).await {

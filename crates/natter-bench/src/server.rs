@@ -129,7 +129,10 @@ impl Servers {
                     .env("NATTER_DATA_DIR", self.data_dir(port))
                     // Per-connection info lines would bill Natter for log formatting that
                     // Node, which logs nothing, never pays.
-                    .env("RUST_LOG", "warn");
+                    .env("RUST_LOG", "warn")
+                    // One sender drives every scenario (12,800 msg/s at the top of the ramp);
+                    // the per-user limit would measure itself, not the fan-out.
+                    .env("NATTER_MESSAGE_RATE", "0");
                 c
             }
             Program::Node => {

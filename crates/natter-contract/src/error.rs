@@ -33,6 +33,9 @@ pub enum ErrorCode {
     RoomTaken,
     /// A DM with a user who does not exist.
     UnknownUser,
+    /// More messages than the user's rate allows: not stored; the ack's `retry_after_ms` says
+    /// when to send again, and the outbox waits that long.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -57,12 +60,16 @@ impl ErrorCode {
             ErrorCode::BadCredentials => "That name and password do not match.",
             ErrorCode::RoomTaken => "A room with that name already exists.",
             ErrorCode::UnknownUser => "There is nobody by that name.",
+            ErrorCode::RateLimited => "Slow down: too many messages at once; they will follow.",
         }
     }
 
     /// Whether sending the same thing again may succeed: such messages stay in the outbox.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::NotStored | ErrorCode::Internal)
+        matches!(
+            self,
+            ErrorCode::NotStored | ErrorCode::Internal | ErrorCode::RateLimited
+        )
     }
 }
 
@@ -71,6 +78,19 @@ impl ErrorCode {
 pub struct AckError {
     pub code: ErrorCode,
     pub message: String,
+    /// How long to wait before trying again, for a refusal that says so (`rate_limited`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+impl AckError {
+    /// `code`, to be tried again after `ms`.
+    pub fn retry_after(code: ErrorCode, ms: u64) -> Self {
+        AckError {
+            retry_after_ms: Some(ms),
+            ..AckError::from(code)
+        }
+    }
 }
 
 impl From<ErrorCode> for AckError {
@@ -78,6 +98,7 @@ impl From<ErrorCode> for AckError {
         AckError {
             code,
             message: code.describe().to_owned(),
+            retry_after_ms: None,
         }
     }
 }

@@ -294,11 +294,13 @@ impl Session {
                 self.outbox.fail(client_id, error);
                 actions.push(Action::SaveOutbox);
             }
-            Err(Failure::Rejected(_)) => {
-                // Not stored (locked, disk full): keep it, and try again a little later.
+            Err(Failure::Rejected(error)) => {
+                // Not stored (locked, disk full, over the rate): keep it, and try again when
+                // the server said, or a little later.
                 self.outbox.requeue(client_id);
                 self.paused = true;
-                return vec![Action::ResumeAfter(RESEND_DELAY_MS)];
+                let wait = error.retry_after_ms.unwrap_or(RESEND_DELAY_MS);
+                return vec![Action::ResumeAfter(wait)];
             }
             // Lost: the same id goes again, and the server answers a copy it already stored
             // with the original ack.

@@ -104,6 +104,31 @@ fn one_in_flight_at_a_time_in_typed_order() {
 }
 
 #[test]
+fn over_the_rate_the_outbox_waits_as_long_as_the_server_says() {
+    let mut s = session();
+    s.connected();
+    s.compose(ROOM, id(1), "a".into(), 0).unwrap();
+    s.compose(ROOM, id(2), "b".into(), 0).unwrap();
+    let limited = Failure::Rejected(AckError::retry_after(ErrorCode::RateLimited, 750));
+    assert_eq!(s.on_send(&id(1), Err(limited)), [Action::ResumeAfter(750)]);
+    // Kept, in order, and nothing goes out before the wait is over.
+    let queued: Vec<_> = s
+        .outbox()
+        .into_iter()
+        .map(|o| (o.client_id, o.state))
+        .collect();
+    assert_eq!(
+        queued,
+        [
+            (id(1), OutgoingState::Queued),
+            (id(2), OutgoingState::Queued)
+        ]
+    );
+    assert_eq!(sends(&s.retry(&id(2))), Vec::<String>::new(), "paused");
+    assert_eq!(sends(&s.resume()), [id(1)]);
+}
+
+#[test]
 fn lost_sends_go_again_with_the_same_id() {
     let mut s = session();
     s.connected();
