@@ -9,6 +9,8 @@ mod chat;
 mod delivery;
 #[path = "server/hardening.rs"]
 mod hardening;
+#[path = "server/health.rs"]
+mod health;
 #[path = "server/overload.rs"]
 mod overload;
 #[path = "server/people.rs"]

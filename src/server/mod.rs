@@ -5,6 +5,7 @@ mod cache;
 mod config;
 mod error;
 mod events;
+mod health;
 mod origin;
 pub mod people;
 pub mod sink;
@@ -187,6 +188,7 @@ pub async fn router(
             crate::app::shell,
         ))
         .with_state(leptos_options)
+        .merge(health::routes(store.clone()))
         // Only pages and /pkg assets: the Socket.IO layer below answers its own requests
         // before they get here, so its long-polling responses are never buffered by a
         // compressor.

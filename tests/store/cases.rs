@@ -53,6 +53,8 @@ async fn walk_backwards(store: &dyn ChatStore, room: &str, limit: u32) -> Vec<Ch
 pub async fn concurrent_inserts_get_gapless_seqs(db: TestDb) {
     const TASKS: u64 = 8;
     const EACH: u64 = 50;
+    // What `/readyz` asks of the store.
+    db.store.ping().await.unwrap();
     let tasks = (0..TASKS).map(|task| {
         let store: SharedStore = db.store.clone();
         tokio::spawn(async move {

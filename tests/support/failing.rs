@@ -56,6 +56,16 @@ impl ChatStore for FailingStore {
         self.inner.latest_seq(room).await
     }
 
+    /// Unreachable while writes fail, as a database that is down would be.
+    async fn ping(&self) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::read(BackendError::new(
+                "database is down (test)",
+            )));
+        }
+        self.inner.ping().await
+    }
+
     async fn close(&self) {
         self.inner.close().await;
     }

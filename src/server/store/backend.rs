@@ -33,6 +33,7 @@ pub trait Backend: super::Directory {
         before: i64,
         limit: i64,
     ) -> Result<Vec<ChatMessage>, sqlx::Error>;
+    async fn ping(&self) -> Result<(), sqlx::Error>;
     async fn close(&self);
 }
 
@@ -140,6 +141,10 @@ impl<B: Backend> ChatStore for B {
 
     async fn latest_seq(&self, room: &str) -> Result<u64, StoreError> {
         Ok(self.known_last_seq(room).await?.unsigned_abs())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        Backend::ping(self).await.map_err(StoreError::read)
     }
 
     async fn close(&self) {

@@ -68,6 +68,9 @@ pub trait ChatStore: Directory {
     /// The room's newest `seq`, 0 while it is empty.
     async fn latest_seq(&self, room: &str) -> Result<u64, StoreError>;
 
+    /// A round trip to the database, for readiness checks.
+    async fn ping(&self) -> Result<(), StoreError>;
+
     /// Closes the connections; later calls fail.
     async fn close(&self);
 }

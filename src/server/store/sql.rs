@@ -142,6 +142,10 @@ macro_rules! sql_backend {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn ping(&self) -> Result<(), sqlx::Error> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map(drop)
+            }
+
             async fn close(&self) {
                 self.pool.close().await;
             }
