@@ -15,6 +15,8 @@ mod health;
 mod overload;
 #[path = "server/people.rs"]
 mod people;
+#[path = "server/sessions.rs"]
+mod sessions;
 mod support;
 #[path = "server/sync.rs"]
 mod sync;

@@ -10,7 +10,7 @@ use tokio::time::{Instant, timeout_at};
 use crate::{api::call, support::*};
 
 const LIMIT: (&str, &str) = ("limit", "5");
-const UNAUTHORIZED: &str = r#"44{"message":"unauthorized"}"#;
+pub const UNAUTHORIZED: &str = r#"44{"message":"unauthorized"}"#;
 
 pub async fn users<const N: usize>(server: &Server, names: [&str; N]) -> [TestUser; N] {
     let mut users = Vec::with_capacity(N);
@@ -472,77 +472,4 @@ async fn messages_name_their_author_and_client_ids_are_per_author() {
     let before = json!({ "room": "general", "before_seq": 3 });
     let page = ok(&mut a, "history", before).await;
     assert_eq!(page["messages"][1]["author"]["name"], "bob");
-}
-
-#[tokio::test]
-async fn a_socket_closes_when_its_session_expires() {
-    let server = start(test_config()).await;
-    let store = server.store.as_ref();
-    let [bob, carol] = users(&server, ["bob", "carol"]).await;
-    let mut expiring = WsClient::join_as(&server, &bob).await;
-    let mut kept = WsClient::join_as(&server, &carol).await;
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    );
-    let now = now.unwrap();
-    // Connecting slid both sessions 30 days ahead; Bob's is brought to expire in a second.
-    let bobs = hash_token(&bob.token);
-    store.touch_session(&bobs, now, now + 1_000).await.unwrap();
-    let sweep = |at: i64| natter::server::people::expire_sessions(store, &server.io, at);
-    assert_eq!(sweep(now).await, Ok(0), "nothing has expired yet");
-    assert_eq!(
-        sweep(now + 1_000).await,
-        Ok(1),
-        "Bob's session, and only his"
-    );
-
-    let gone = tokio::time::timeout(Duration::from_secs(1), async {
-        loop {
-            match expiring.next_frame().await {
-                Frame::Closed => return,
-                Frame::Text(text) if text.starts_with("41") => return,
-                Frame::Text(_) => {}
-            }
-        }
-    });
-    gone.await
-        .expect("the expired session's socket is still connected after 1 s");
-    assert!(ok(&mut kept, "rooms", Value::Null).await.is_array());
-    // And the expired token no longer connects.
-    let (mut client, _) = WsClient::open(&server, None, true).await.unwrap();
-    client.send(&bob.connect_packet());
-    assert_eq!(client.recv().await, UNAUTHORIZED);
-}
-
-#[tokio::test]
-async fn a_used_session_slides_at_most_once_a_day() {
-    const DAY: i64 = 24 * 3600 * 1000;
-    let server = start(test_config()).await;
-    let store = server.store.as_ref();
-    let [bob] = users(&server, ["bob"]).await;
-    let hash = hash_token(&bob.token);
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    );
-    let now = now.unwrap();
-    // Ten days into its thirty: connecting slides it back to thirty.
-    store
-        .touch_session(&hash, now, now + 20 * DAY)
-        .await
-        .unwrap();
-    WsClient::join_as(&server, &bob).await;
-    let (_, slid) = store.find_session(&hash, now).await.unwrap().unwrap();
-    assert!(slid >= now + 30 * DAY, "{} days", (slid - now) / DAY);
-    // An hour behind the window: connecting writes nothing.
-    let recent = slid - 3600 * 1000;
-    store.touch_session(&hash, now, recent).await.unwrap();
-    WsClient::join_as(&server, &bob).await;
-    let (_, kept) = store.find_session(&hash, now).await.unwrap().unwrap();
-    assert_eq!(kept, recent);
 }

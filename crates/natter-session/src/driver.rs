@@ -6,41 +6,19 @@
 //! traits, and reports back with [`Driver::on_event`], [`Driver::on_reply`] and
 //! [`Driver::on_wake`]. The browser copies what the driver holds into signals after each call.
 
-use crate::{Action, Failure, Outgoing, Session};
+use crate::{Action, Failure, Session};
 use natter_contract::{
-    Ack, AckError, ChatMessage, CreateRoom, ErrorCode, Joined, Me, Page, ReadMarker, RoomInfo,
-    RoomRequest, Sent, ServerEvent, SyncRooms, Synced, event,
+    Ack, AckError, CreateRoom, ErrorCode, Joined, Me, Page, RoomInfo, RoomRequest, Sent,
+    ServerEvent, SyncRooms, Synced, event,
 };
 use natter_protocol::client::ClientEvent;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
-/// How long the server has to ack before a request counts as lost (and is retried).
-pub const ACK_TIMEOUT_MS: u64 = 5_000;
+mod platform;
+mod sidebar;
 
-/// Names a request, so that its ack finds its way back.
-pub type Ticket = u64;
-
-/// The connection: emit `name` with `payload` and an ack. The outcome comes back as
-/// [`Driver::on_reply`] with the same ticket, once: the ack's payload, or [`Failure::Lost`]
-/// after [`ACK_TIMEOUT_MS`] or a disconnect. Must not call into the driver before returning.
-pub trait Emit {
-    fn emit(&mut self, ticket: Ticket, name: &'static str, payload: Value);
-}
-
-/// Where the outbox outlives the page (localStorage in the browser, memory in tests). Other
-/// tabs of the same user share the entry.
-pub trait Storage {
-    fn load(&self, key: &str) -> Option<Vec<Outgoing>>;
-    fn save(&mut self, key: &str, outbox: &[Outgoing]);
-}
-
-/// Time: the wall clock (message ids, outbox timestamps), and a wake-up that must come back as
-/// [`Driver::on_wake`], later, never from inside this call.
-pub trait Clock {
-    fn now_ms(&self) -> i64;
-    fn wake_after(&mut self, ms: u64);
-}
+pub use platform::{ACK_TIMEOUT_MS, Clock, Emit, MemoryStorage, Storage, Ticket};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -377,98 +355,6 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         self.settle_view();
     }
 
-    fn on_server_event(&mut self, event: ServerEvent) {
-        match event {
-            ServerEvent::Message(message) => self.on_message(message),
-            ServerEvent::Read(marker) => {
-                // Another tab or device read it: this one agrees.
-                let me = self.session.me().map(|me| me.id);
-                let unread = self.session.timeline(&marker.room).map(|t| {
-                    let after = t.messages().filter(|m| m.seq > marker.seq);
-                    after.filter(|m| Some(m.author.id) != me).count() as u64
-                });
-                self.update_line(&marker.room, |line| {
-                    if marker.seq >= line.read_seq {
-                        line.read_seq = marker.seq;
-                        line.unread = unread.unwrap_or(0);
-                    }
-                });
-            }
-            ServerEvent::RoomAdded(line) => self.add_room(line),
-            ServerEvent::RoomRemoved(request) => {
-                self.rooms.retain(|r| r.room != request.room);
-                self.session.forget(&request.room);
-            }
-        }
-    }
-
-    fn on_message(&mut self, message: ChatMessage) {
-        let mine = self
-            .session
-            .me()
-            .is_some_and(|me| me.id == message.author.id);
-        let seq = message.seq;
-        self.update_line(&message.room, |line| {
-            if seq > line.latest_seq && !mine && seq > line.read_seq {
-                line.unread += 1;
-            }
-            line.latest_seq = line.latest_seq.max(seq);
-        });
-        let actions = self.session.on_message(message);
-        self.perform(actions);
-    }
-
-    /// A sidebar line, new or updated; its room is followed from now on, so its messages count
-    /// as unread while another room is shown.
-    fn add_room(&mut self, line: Joined) {
-        let room = line.room.clone();
-        match self.rooms.iter_mut().find(|r| r.room == line.room) {
-            Some(existing) => *existing = line,
-            None => self.rooms.push(line),
-        }
-        self.follow(&room);
-    }
-
-    fn line(&self, room: &str) -> Option<&Joined> {
-        self.rooms.iter().find(|r| r.room == room)
-    }
-
-    fn update_line(&mut self, room: &str, f: impl FnOnce(&mut Joined)) {
-        if let Some(line) = self.rooms.iter_mut().find(|r| r.room == room) {
-            f(line);
-        }
-    }
-
-    /// After every change: announce a finished catch-up, and move the read marker of the room
-    /// in view while the window has focus.
-    fn settle_view(&mut self) {
-        if let Some(n) = self.session.caught_up().filter(|_| self.was_away) {
-            self.was_away = false;
-            let plural = if n == 1 { "" } else { "s" };
-            self.notice = Some(format!("back online · {n} new message{plural}"));
-        }
-        let room = self.shown.clone();
-        let Some(seq) = self
-            .session
-            .timeline(&room)
-            .and_then(|t| t.messages().last().map(|m| m.seq))
-        else {
-            return;
-        };
-        self.update_line(&room, |line| line.latest_seq = line.latest_seq.max(seq));
-        let behind = self
-            .line(&room)
-            .is_some_and(|line| line.read_seq < seq || line.unread > 0);
-        if !behind || !self.focused || self.status != Status::Connected {
-            return;
-        }
-        self.update_line(&room, |line| {
-            line.read_seq = seq;
-            line.unread = 0;
-        });
-        self.request(event::READ, ReadMarker { room, seq }, Waiting::Read);
-    }
-
     fn perform(&mut self, actions: Vec<Action>) {
         for action in actions {
             match action {
@@ -550,20 +436,6 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         uuid::Uuid::new_v7(ts).to_string()
     }
 }
-
-/// A [`Storage`] in memory, for native clients and tests.
-#[derive(Debug, Default, Clone)]
-pub struct MemoryStorage(HashMap<String, Vec<Outgoing>>);
-
-impl Storage for MemoryStorage {
-    fn load(&self, key: &str) -> Option<Vec<Outgoing>> {
-        self.0.get(key).cloned()
-    }
-    fn save(&mut self, key: &str, outbox: &[Outgoing]) {
-        self.0.insert(key.to_owned(), outbox.to_vec());
-    }
-}
-
 #[cfg(test)]
 #[path = "driver_tests.rs"]
 mod tests;

@@ -2,8 +2,8 @@
 //! and what it makes of the answers.
 
 use super::*;
-use crate::OutgoingState;
-use natter_contract::{RoomKind, User};
+use crate::{Outgoing, OutgoingState};
+use natter_contract::{ChatMessage, RoomKind, User};
 use natter_protocol::{client::DisconnectReason, engine::CloseReason};
 use serde_json::json;
 

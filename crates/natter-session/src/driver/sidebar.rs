@@ -1,0 +1,99 @@
+//! The sidebar's side of the driver: live messages and read markers into unread counts,
+//! rooms added and removed, and the read marker of the room in view.
+
+use super::{Clock, Driver, Emit, Status, Storage, Waiting};
+use natter_contract::{ChatMessage, Joined, ReadMarker, ServerEvent, event};
+
+impl<P: Emit + Storage + Clock> Driver<P> {
+    pub(super) fn on_server_event(&mut self, event: ServerEvent) {
+        match event {
+            ServerEvent::Message(message) => self.on_message(message),
+            ServerEvent::Read(marker) => {
+                // Another tab or device read it: this one agrees.
+                let me = self.session.me().map(|me| me.id);
+                let unread = self.session.timeline(&marker.room).map(|t| {
+                    let after = t.messages().filter(|m| m.seq > marker.seq);
+                    after.filter(|m| Some(m.author.id) != me).count() as u64
+                });
+                self.update_line(&marker.room, |line| {
+                    if marker.seq >= line.read_seq {
+                        line.read_seq = marker.seq;
+                        line.unread = unread.unwrap_or(0);
+                    }
+                });
+            }
+            ServerEvent::RoomAdded(line) => self.add_room(line),
+            ServerEvent::RoomRemoved(request) => {
+                self.rooms.retain(|r| r.room != request.room);
+                self.session.forget(&request.room);
+            }
+        }
+    }
+
+    pub(super) fn on_message(&mut self, message: ChatMessage) {
+        let mine = self
+            .session
+            .me()
+            .is_some_and(|me| me.id == message.author.id);
+        let seq = message.seq;
+        self.update_line(&message.room, |line| {
+            if seq > line.latest_seq && !mine && seq > line.read_seq {
+                line.unread += 1;
+            }
+            line.latest_seq = line.latest_seq.max(seq);
+        });
+        let actions = self.session.on_message(message);
+        self.perform(actions);
+    }
+
+    /// A sidebar line, new or updated; its room is followed from now on, so its messages count
+    /// as unread while another room is shown.
+    pub(super) fn add_room(&mut self, line: Joined) {
+        let room = line.room.clone();
+        match self.rooms.iter_mut().find(|r| r.room == line.room) {
+            Some(existing) => *existing = line,
+            None => self.rooms.push(line),
+        }
+        self.follow(&room);
+    }
+
+    pub(super) fn line(&self, room: &str) -> Option<&Joined> {
+        self.rooms.iter().find(|r| r.room == room)
+    }
+
+    pub(super) fn update_line(&mut self, room: &str, f: impl FnOnce(&mut Joined)) {
+        if let Some(line) = self.rooms.iter_mut().find(|r| r.room == room) {
+            f(line);
+        }
+    }
+
+    /// After every change: announce a finished catch-up, and move the read marker of the room
+    /// in view while the window has focus.
+    pub(super) fn settle_view(&mut self) {
+        if let Some(n) = self.session.caught_up().filter(|_| self.was_away) {
+            self.was_away = false;
+            let plural = if n == 1 { "" } else { "s" };
+            self.notice = Some(format!("back online · {n} new message{plural}"));
+        }
+        let room = self.shown.clone();
+        let Some(seq) = self
+            .session
+            .timeline(&room)
+            .and_then(|t| t.messages().last().map(|m| m.seq))
+        else {
+            return;
+        };
+        self.update_line(&room, |line| line.latest_seq = line.latest_seq.max(seq));
+        let behind = self
+            .line(&room)
+            .is_some_and(|line| line.read_seq < seq || line.unread > 0);
+        if !behind || !self.focused || self.status != Status::Connected {
+            return;
+        }
+        self.update_line(&room, |line| {
+            line.read_seq = seq;
+            line.unread = 0;
+        });
+        self.request(event::READ, ReadMarker { room, seq }, Waiting::Read);
+    }
+}
