@@ -5,6 +5,7 @@ mod cache;
 mod config;
 mod error;
 mod events;
+mod headers;
 mod health;
 mod origin;
 pub mod people;
@@ -198,7 +199,11 @@ pub async fn router(
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
     let app = pages
         .layer(socket_io_layer)
-        .layer(middleware::from_fn_with_state(policy, origin::check_origin));
+        .layer(middleware::from_fn_with_state(policy, origin::check_origin))
+        .layer(middleware::from_fn_with_state(
+            config.is_https(),
+            headers::secure,
+        ));
     Ok((app, io))
 }
 

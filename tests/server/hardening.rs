@@ -178,3 +178,31 @@ async fn silent_clients_are_dropped_and_close_reaches_everyone() {
     server.io.close().await;
     alice.closed().await;
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_hsts_behind_https() {
+    let plain = start(test_config()).await;
+    let https = start(Config {
+        public_url: Some("https://chat.example.com".into()),
+        ..test_config()
+    })
+    .await;
+    for (server, hsts) in [(&plain, None), (&https, Some("max-age=31536000"))] {
+        for path in ["/", "/healthz", "/no-such-page"] {
+            let response = http().get(server.url(path)).send().await.unwrap();
+            let header = |name: &str| {
+                let value = response.headers().get(name);
+                value.map(|v| v.to_str().unwrap().to_owned())
+            };
+            assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
+            assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"));
+            assert_eq!(header("x-frame-options").as_deref(), Some("DENY"));
+            assert!(header("permissions-policy").unwrap().contains("camera=()"));
+            assert_eq!(
+                header("strict-transport-security").as_deref(),
+                hsts,
+                "{path}"
+            );
+        }
+    }
+}
