@@ -1,9 +1,9 @@
 //! Sessions over time: an expired one ends with its sockets; a used one slides its expiry, at
 //! most once a day.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use natter::server::auth::hash_token;
+use natter::server::auth::{hash_token, now_millis};
 use serde_json::Value;
 
 use crate::{
@@ -18,13 +18,7 @@ async fn a_socket_closes_when_its_session_expires() {
     let [bob, carol] = users(&server, ["bob", "carol"]).await;
     let mut expiring = WsClient::join_as(&server, &bob).await;
     let mut kept = WsClient::join_as(&server, &carol).await;
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    );
-    let now = now.unwrap();
+    let now = now_millis();
     // Connecting slid both sessions 30 days ahead; Bob's is brought to expire in a second.
     let bobs = hash_token(&bob.token);
     store.touch_session(&bobs, now, now + 1_000).await.unwrap();
@@ -36,17 +30,10 @@ async fn a_socket_closes_when_its_session_expires() {
         "Bob's session, and only his"
     );
 
-    let gone = tokio::time::timeout(Duration::from_secs(1), async {
-        loop {
-            match expiring.next_frame().await {
-                Frame::Closed => return,
-                Frame::Text(text) if text.starts_with("41") => return,
-                Frame::Text(_) => {}
-            }
-        }
-    });
-    gone.await
-        .expect("the expired session's socket is still connected after 1 s");
+    assert!(
+        expiring.disconnected_within(Duration::from_secs(1)).await,
+        "the expired session's socket is still connected after 1 s"
+    );
     assert!(ok(&mut kept, "rooms", Value::Null).await.is_array());
     // And the expired token no longer connects.
     let (mut client, _) = WsClient::open(&server, None, true).await.unwrap();
@@ -61,13 +48,7 @@ async fn a_used_session_slides_at_most_once_a_day() {
     let store = server.store.as_ref();
     let [bob] = users(&server, ["bob"]).await;
     let hash = hash_token(&bob.token);
-    let now = i64::try_from(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis(),
-    );
-    let now = now.unwrap();
+    let now = now_millis();
     // Ten days into its thirty: connecting slides it back to thirty.
     store
         .touch_session(&hash, now, now + 20 * DAY)

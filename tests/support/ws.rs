@@ -118,6 +118,21 @@ impl WsClient {
         }
     }
 
+    /// Whether the server ends this socket (a Socket.IO DISCONNECT or the connection closing)
+    /// within `limit`, skipping whatever arrives before.
+    pub async fn disconnected_within(&mut self, limit: std::time::Duration) -> bool {
+        let gone = tokio::time::timeout(limit, async {
+            loop {
+                match self.next_frame().await {
+                    Frame::Closed => return,
+                    Frame::Text(text) if text.starts_with("41") => return,
+                    Frame::Text(_) => {}
+                }
+            }
+        });
+        gone.await.is_ok()
+    }
+
     /// Waits until the connection ends, skipping whatever arrives before.
     pub async fn closed(&mut self) {
         within("the connection to close", async {
