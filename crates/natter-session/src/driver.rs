@@ -197,9 +197,13 @@ impl<P: Emit + Storage + Clock> Driver<P> {
     }
 
     /// Whether the window has focus: only then does what it shows count as read.
+    /// Unchanged, it does nothing: the browser reports focus before every call, and the call
+    /// itself settles the view.
     pub fn set_focused(&mut self, focused: bool) {
-        self.focused = focused;
-        self.settle_view();
+        if self.focused != focused {
+            self.focused = focused;
+            self.settle_view();
+        }
     }
 
     /// Queue a message in `room`; refused before sending (too long, room not followed…) with
