@@ -11,6 +11,8 @@ mod delivery;
 mod hardening;
 #[path = "server/health.rs"]
 mod health;
+#[path = "server/live.rs"]
+mod live;
 #[path = "server/overload.rs"]
 mod overload;
 #[path = "server/people.rs"]

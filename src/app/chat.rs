@@ -4,6 +4,7 @@ use super::{
     browser,
     connection::{self, Connection},
     join::{JoinForm, JoinRoomForm, refusal},
+    members::MemberList,
     sidebar::{Sidebar, room_title},
 };
 use crate::api::{current_user, open_dm, recent_messages};
@@ -110,6 +111,7 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
     let ssr_rooms = me.rooms.clone();
     let rooms = Signal::derive(move || conn.rooms.get().unwrap_or_else(|| ssr_rooms.clone()));
     let page_title = move || rooms.with(|rooms| title(rooms));
+    let showing = view.is_ok();
     let main = match view {
         Ok((room, heading, page)) => {
             // A DM reached by its key is titled by the person, as in the sidebar.
@@ -159,6 +161,7 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
         <div class="app">
             <Sidebar me rooms conn/>
             <main class="chat">{main}</main>
+            {showing.then(|| view! { <MemberList conn/> })}
         </div>
     }
 }
@@ -305,10 +308,12 @@ fn Composer(conn: Connection, room: String) -> impl IntoView {
         }
     };
     view! {
+        <p id="typing" class="typing" aria-live="polite">{move || conn.typing.get()}</p>
         <p id="error" role="alert">{move || conn.error.get()}</p>
         <form id="chat-form" method="post" action="/api/post_message" on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
-            <input id="input" name="body" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"/>
+            <input id="input" name="body" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"
+                on:input=move |_| conn.typing()/>
             <button type="submit">"Send"</button>
         </form>
     }

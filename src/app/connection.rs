@@ -10,9 +10,10 @@
 use super::browser::{self, now_ms, storage};
 use leptos::prelude::*;
 use natter_client::{EmitError, Handle};
-use natter_contract::{ChatMessage, Joined, Me, Page, RoomInfo};
+use natter_contract::{ChatMessage, Joined, Me, Page, RoomInfo, User, dm_members};
 use natter_session::{
-    Clock, Done, Driver, Emit, Failure, Outgoing, Status, Storage, Ticket, driver::ACK_TIMEOUT_MS,
+    Clock, Done, Driver, Emit, Failure, Outgoing, Status, Storage, Ticket, Wake,
+    driver::ACK_TIMEOUT_MS,
 };
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,12 @@ pub struct Connection {
     pub signed_out: RwSignal<bool>,
     /// The last room this page created or left.
     pub settled: RwSignal<Option<Done>>,
+    /// "A is typing…" in the shown room.
+    pub typing: RwSignal<Option<String>>,
+    /// The shown room's members, by name, and whether each is online.
+    pub members: RwSignal<Vec<(User, bool)>>,
+    /// The DMs whose other person is online (room keys).
+    pub online_dms: RwSignal<Vec<String>>,
     driver: StoredValue<Option<Arc<Mutex<Driver<BrowserIo>>>>>,
     handle: StoredValue<Option<Handle>>,
 }
@@ -64,6 +71,9 @@ impl Connection {
             error: RwSignal::new(None),
             signed_out: RwSignal::new(false),
             settled: RwSignal::new(None),
+            typing: RwSignal::new(None),
+            members: RwSignal::new(Vec::new()),
+            online_dms: RwSignal::new(Vec::new()),
             driver: StoredValue::new(None),
             handle: StoredValue::new(None),
         }
@@ -100,6 +110,18 @@ impl Connection {
         put(self.notice, d.notice().map(str::to_owned));
         put(self.error, d.error().map(str::to_owned));
         put(self.signed_out, d.signed_out());
+        put(self.typing, d.typing_label());
+        let members = d.members().iter().map(|u| (u.clone(), d.is_online(u.id)));
+        put(self.members, members.collect());
+        let me = d.session().me().map_or(0, |me| me.id);
+        let online_dms = d.rooms().iter().filter(|line| {
+            let peer = dm_members(&line.room).map(|(a, b)| if a == me { b } else { a });
+            peer.is_some_and(|peer| d.is_online(peer))
+        });
+        put(
+            self.online_dms,
+            online_dms.map(|l| l.room.clone()).collect(),
+        );
     }
 
     /// Shows `room` (following it from `snapshot` if it is new to the session).
@@ -136,6 +158,12 @@ impl Connection {
     /// Creates a public room; [`Connection::settled`] names it once the server has made it.
     pub fn create_room(self, room: String, topic: String) {
         self.with_driver(|d| d.create_room(room, topic));
+    }
+
+    /// A keystroke in the composer.
+    pub fn typing(self) {
+        let room = self.room.get_untracked();
+        self.with_driver(|d| d.typing(&room));
     }
 
     /// The window got focus back: what is shown is now seen.
@@ -177,6 +205,13 @@ impl Emit for BrowserIo {
             conn.on_reply(ticket, reply);
         });
     }
+
+    fn signal(&mut self, name: &'static str, payload: Value) {
+        if let Some(handle) = self.0.handle.get_value() {
+            // Dropped when not connected: a stale "typing" is worse than none.
+            let _ = handle.emit_volatile("/", name, vec![payload]);
+        }
+    }
 }
 
 impl Storage for BrowserIo {
@@ -194,10 +229,10 @@ impl Clock for BrowserIo {
         now_ms()
     }
 
-    fn wake_after(&mut self, ms: u64) {
+    fn wake_after(&mut self, ms: u64, wake: Wake) {
         let conn = self.0;
         set_timeout(
-            move || conn.with_driver(Driver::on_wake),
+            move || conn.with_driver(|d| d.on_wake(wake)),
             std::time::Duration::from_millis(ms),
         );
     }

@@ -7,6 +7,7 @@ mod browser;
 mod chat;
 mod connection;
 mod join;
+mod members;
 mod sidebar;
 
 use leptos::prelude::*;

@@ -1,6 +1,6 @@
 //! The sidebar: the user, their rooms and DMs with unread counts, and ways to find more.
 
-use super::{connection::Connection, join::SignOutForm};
+use super::{connection::Connection, join::SignOutForm, members::PresenceDot};
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use natter_contract::{Joined, Me, RoomKind, new_room_name};
@@ -63,8 +63,12 @@ fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
     let room = line.room.clone();
     let current = Signal::derive(move || conn.room.get() == room);
     let unread = line.unread;
+    let dm = line.kind == RoomKind::Dm;
+    let key = line.room.clone();
+    let online = Signal::derive(move || conn.online_dms.with(|dms| dms.contains(&key)));
     view! {
         <li class:current=current data-room=line.room.clone()>
+            {dm.then(|| view! { <PresenceDot online/> })}
             <a href=href(&line) aria-current=move || current.get().then_some("page")>{room_title(&line)}</a>
             {(unread > 0).then(|| view! { <span class="unread" aria-label="unread messages">{unread}</span> })}
         </li>

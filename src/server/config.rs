@@ -109,6 +109,17 @@ pub struct Config {
         value_parser = clap::value_parser!(u32).range(1..)
     )]
     pub message_burst: u32,
+
+    /// How long a user stays online after their last tab disconnected, in milliseconds: a
+    /// reload or a network blip reconnects within it, so nobody appears to come and go.
+    #[arg(
+        long = "presence-grace-ms",
+        value_name = "MS",
+        env = "NATTER_PRESENCE_GRACE_MS",
+        default_value = "10000",
+        value_parser = parse_millis
+    )]
+    pub presence_grace: Duration,
 }
 
 /// A person typing fast sends a message every second or two; 5/s with a burst of 10 lets a
@@ -176,6 +187,7 @@ impl Default for Config {
             public_url: None,
             message_rate: DEFAULT_MESSAGE_RATE,
             message_burst: DEFAULT_MESSAGE_BURST,
+            presence_grace: Duration::from_millis(natter_contract::PRESENCE_GRACE_MS),
         }
     }
 }

@@ -7,8 +7,10 @@ mod error;
 mod events;
 mod headers;
 mod health;
+mod live;
 mod origin;
 pub mod people;
+pub mod presence;
 pub mod sink;
 mod socket;
 pub mod store;
@@ -154,9 +156,12 @@ pub async fn router(
     let routes = generate_route_list(crate::app::App);
     let quota = sink::message_quota(config.message_rate, config.message_burst);
     let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota);
-    let (socket_io_layer, io) = socket::layer(config, store.clone(), sink.clone(), ())
-        .await
-        .map_err(StartError::Adapter)?;
+    let live = live::Live::shared(presence::LocalPresence::shared(config.presence_grace));
+    let (socket_io_layer, io) =
+        socket::layer(config, store.clone(), sink.clone(), live.clone(), ())
+            .await
+            .map_err(StartError::Adapter)?;
+    live.publish(io.clone());
     // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
     // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
     let context = {

@@ -49,7 +49,7 @@ const MAX_BATCH: usize = 256;
 const FORGET_IDLE_SENDERS: Duration = Duration::from_secs(60);
 
 /// One token bucket per user (`governor`), shared by every tab and the plain form.
-type Limiter = DefaultKeyedRateLimiter<i64>;
+pub type Limiter = DefaultKeyedRateLimiter<i64>;
 
 /// Handle to the writer task, kept in socketioxide's state; broadcasts go through adapter `A`.
 pub struct MessageSink<A: Adapter> {
@@ -71,6 +71,16 @@ impl<A: Adapter> Clone for MessageSink<A> {
 pub fn message_quota(rate: u32, burst: u32) -> Option<Quota> {
     let rate = NonZeroU32::new(rate)?;
     Some(Quota::per_second(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(rate)))
+}
+
+/// Takes a token from `user`'s bucket, or says `rate_limited` and when one will be there.
+pub fn within_rate(limiter: &Limiter, user: i64) -> Result<(), AckError> {
+    limiter.check_key(&user).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        // Rounded up: a client that waits exactly this long finds a token.
+        let ms = u64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
+        AckError::retry_after(ErrorCode::RateLimited, ms.max(1))
+    })
 }
 
 /// A validated message on its way to the writer.
@@ -171,13 +181,9 @@ impl<A: Adapter> Slot<A> {
             Err(code) => return Err((code.into(), post.ack)),
         };
         if let Some(limiter) = &self.limiter
-            && let Err(not_until) = limiter.check_key(&post.author.id)
+            && let Err(error) = within_rate(limiter, post.author.id)
         {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            // Rounded up: a client that waits exactly this long finds a token.
-            let ms = u64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
-            tracing::debug!(user = post.author.id, ms, "over the message rate");
-            let error = AckError::retry_after(ErrorCode::RateLimited, ms.max(1));
+            tracing::debug!(user = post.author.id, "over the message rate");
             return Err((error, post.ack));
         }
         filler

@@ -19,6 +19,7 @@ use super::{
     SOCKET_IO_PATH, auth,
     config::{Config, Transports},
     events,
+    live::{self, SharedLive},
     people::{self, session_channel, user_channel},
     sink::{MessageSink, Post, Reply, Slot},
     store::SharedStore,
@@ -86,6 +87,7 @@ pub async fn layer<A: Adapter + DefinedAdapter>(
     config: &Config,
     store: SharedStore,
     sink: MessageSink<A>,
+    live: SharedLive,
     state: A::State,
 ) -> Result<(SocketIoLayer<A>, SocketIo<A>), String>
 where
@@ -110,6 +112,7 @@ where
                 .max_incoming_binary_buf_size(MAX_BINARY_BYTES),
         )
         .with_state(sink)
+        .with_state(live)
         .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
     io.ns("/", on_connect::<A>.with(authenticate::<A>))
@@ -139,6 +142,7 @@ async fn authenticate<A: Adapter>(
     socket: SocketRef<A>,
     TryData(auth): TryData<ConnectAuth>,
     State(store): State<SharedStore>,
+    State(live): State<SharedLive>,
 ) -> Result<(), ConnectRefused> {
     let secret = auth
         .ok()
@@ -157,6 +161,7 @@ async fn authenticate<A: Adapter>(
     // how signing out reaches this socket.
     let session = session_channel(&auth::hash_token(&secret));
     socket.join([user_channel(account.user.id), session]);
+    live::attach(&socket, &live, &account.user);
     socket.extensions.insert(Authed { user: account.user });
     socket.on(event::CHAT_MESSAGE, on_chat_message::<A>);
     socket.on(event::SYNC, on_sync::<A>);
@@ -173,8 +178,15 @@ async fn on_connect<A: Adapter>(socket: SocketRef<A>, Extension(authed): Extensi
     tracing::info!(sid = %socket.id, user, transport = ?socket.transport_type(), "user connected");
 }
 
-async fn on_disconnect<A: Adapter>(socket: SocketRef<A>, reason: DisconnectReason) {
+async fn on_disconnect<A: Adapter>(
+    socket: SocketRef<A>,
+    reason: DisconnectReason,
+    State(live): State<SharedLive>,
+) {
     tracing::info!(sid = %socket.id, %reason, "user disconnected");
+    if let Some(authed) = socket.extensions.get::<Authed>() {
+        live::detach(&socket, &live, &authed.user).await;
+    }
 }
 
 async fn on_chat_message<A: Adapter>(

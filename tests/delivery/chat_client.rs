@@ -7,7 +7,7 @@ use futures::{StreamExt, channel::mpsc};
 use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
 use natter_contract::{Ack, ChatMessage, DEFAULT_ROOM, Me, User};
 use natter_session::{
-    Clock, Driver, Emit, Failure, MemoryStorage, Outgoing, Session, Storage, Ticket,
+    Clock, Driver, Emit, Failure, MemoryStorage, Outgoing, Session, Storage, Ticket, Wake,
     driver::ACK_TIMEOUT_MS,
 };
 use serde::de::DeserializeOwned;
@@ -58,7 +58,7 @@ pub async fn join(url: &str, name: &str) -> Member {
 /// What came back to the driver from the platform.
 enum Back {
     Reply(Ticket, Result<Value, Failure>),
-    Wake,
+    Wake(Wake),
 }
 
 /// What the test asks of a client, in the order asked.
@@ -88,6 +88,9 @@ impl Emit for NativeIo {
             let _ = back.unbounded_send(Back::Reply(ticket, reply));
         });
     }
+    fn signal(&mut self, name: &'static str, payload: Value) {
+        let _ = self.handle.emit_volatile("/", name, vec![payload]);
+    }
 }
 
 impl Storage for NativeIo {
@@ -104,11 +107,11 @@ impl Clock for NativeIo {
         let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
         since.map_or(0, |d| d.as_millis() as i64)
     }
-    fn wake_after(&mut self, ms: u64) {
+    fn wake_after(&mut self, ms: u64, wake: Wake) {
         let back = self.back.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(ms)).await;
-            let _ = back.unbounded_send(Back::Wake);
+            let _ = back.unbounded_send(Back::Wake(wake));
         });
     }
 }
@@ -241,7 +244,7 @@ async fn drive(
                 let mut d = driver.lock().unwrap();
                 match back {
                     Back::Reply(ticket, reply) => drop(d.on_reply(ticket, reply)),
-                    Back::Wake => d.on_wake(),
+                    Back::Wake(wake) => d.on_wake(wake),
                 }
             }
             input = inputs.next() => {

@@ -184,6 +184,9 @@ async fn outsiders_get_errors_and_nothing_else() {
             ("chat message", say(room, "let me in"), code),
             ("sync", json!({ "room": room, "after_seq": 0 }), code),
             ("history", json!({ "room": room, "before_seq": 2 }), code),
+            ("members", json!({ "room": room }), code),
+            // Typing counts only in a room this socket follows: no query, one answer.
+            ("typing", json!({ "room": room }), "forbidden"),
         ]);
         if room != "nowhere" {
             // See `read_of_a_room_that_does_not_exist_is_unknown_room`.

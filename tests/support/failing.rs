@@ -122,6 +122,9 @@ impl Directory for FailingStore {
     async fn is_member(&self, room: &str, user: i64) -> Result<bool, StoreError> {
         self.inner.is_member(room, user).await
     }
+    async fn members(&self, room: &str, limit: u32) -> Result<Vec<User>, StoreError> {
+        self.inner.members(room, limit).await
+    }
     async fn member_of(&self, user: i64, rooms: &[&str]) -> Result<Vec<String>, StoreError> {
         self.inner.member_of(user, rooms).await
     }

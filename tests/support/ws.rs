@@ -19,6 +19,9 @@ pub enum Frame {
 pub struct WsClient {
     out: mpsc::UnboundedSender<Vec<Message>>,
     frames: mpsc::UnboundedReceiver<Frame>,
+    /// Whether presence changes are read; by default they are skipped, because every
+    /// signed-in socket hears them whenever someone comes or goes.
+    presence: bool,
 }
 
 impl WsClient {
@@ -71,7 +74,11 @@ impl WsClient {
             }
             frames_tx.send(Frame::Closed).ok();
         });
-        let mut client = WsClient { out, frames };
+        let mut client = WsClient {
+            out,
+            frames,
+            presence: false,
+        };
         let open = client.recv().await;
         let open = open
             .strip_prefix('0')
@@ -105,10 +112,20 @@ impl WsClient {
         self.out.send(batch).ok();
     }
 
+    /// From now on, presence changes are read like any other event.
+    pub fn hear_presence(&mut self) {
+        self.presence = true;
+    }
+
     pub async fn next_frame(&mut self) -> Frame {
-        within("a websocket frame", self.frames.recv())
-            .await
-            .unwrap_or(Frame::Closed)
+        loop {
+            let frame = within("a websocket frame", self.frames.recv()).await;
+            match frame {
+                Some(Frame::Text(text))
+                    if !self.presence && text.starts_with(r#"42["presence""#) => {}
+                frame => return frame.unwrap_or(Frame::Closed),
+            }
+        }
     }
 
     pub async fn recv(&mut self) -> String {

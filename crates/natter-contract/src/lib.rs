@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod live;
 mod names;
 mod people;
 mod validate;
@@ -20,6 +21,7 @@ pub use validate::{JsonObject, room_name};
 use serde::{Deserialize, Serialize};
 
 pub use error::{Ack, AckError, ErrorCode};
+pub use live::*;
 pub use names::*;
 pub use people::{
     CreateRoom, Joined, Me, OpenDm, ReadMarker, RoomInfo, RoomKind, RoomRequest, User,
@@ -59,6 +61,16 @@ pub mod event {
     pub const ROOM_ADDED: &str = "room added";
     /// Server → the user's tabs: a room left ([`super::RoomRequest`]).
     pub const ROOM_REMOVED: &str = "room removed";
+    /// Server → every tab: [`super::PresenceChange`].
+    pub const PRESENCE: &str = "presence";
+    /// Client → server: who is online now (acked as `Ack<Vec<i64>>`, user ids).
+    pub const ONLINE: &str = "online";
+    /// Client → server: a room's members ([`super::RoomRequest`], acked as
+    /// `Ack<Vec<Member>>`, at most [`super::MAX_MEMBERS`], by name).
+    pub const MEMBERS: &str = "members";
+    /// Client → server, volatile: [`super::RoomRequest`], "I am typing". Server → the room:
+    /// [`super::TypingSignal`].
+    pub const TYPING: &str = "typing";
 }
 
 /// What the server pushes, decoded in one place from an event's name and first argument.
@@ -68,6 +80,8 @@ pub enum ServerEvent {
     Read(ReadMarker),
     RoomAdded(Joined),
     RoomRemoved(RoomRequest),
+    Presence(PresenceChange),
+    Typing(TypingSignal),
 }
 
 impl ServerEvent {
@@ -82,6 +96,8 @@ impl ServerEvent {
             event::READ => parse(payload).map(ServerEvent::Read),
             event::ROOM_ADDED => parse(payload).map(ServerEvent::RoomAdded),
             event::ROOM_REMOVED => parse(payload).map(ServerEvent::RoomRemoved),
+            event::PRESENCE => parse(payload).map(ServerEvent::Presence),
+            event::TYPING => parse(payload).map(ServerEvent::Typing),
             _ => None,
         }
     }
@@ -93,6 +109,8 @@ impl ServerEvent {
             ServerEvent::Read(_) => event::READ,
             ServerEvent::RoomAdded(_) => event::ROOM_ADDED,
             ServerEvent::RoomRemoved(_) => event::ROOM_REMOVED,
+            ServerEvent::Presence(_) => event::PRESENCE,
+            ServerEvent::Typing(_) => event::TYPING,
         }
     }
 }

@@ -6,19 +6,20 @@
 //! traits, and reports back with [`Driver::on_event`], [`Driver::on_reply`] and
 //! [`Driver::on_wake`]. The browser copies what the driver holds into signals after each call.
 
-use crate::{Action, Failure, Session};
+use crate::{Action, Failure, Session, live::Live};
 use natter_contract::{
     Ack, AckError, CreateRoom, ErrorCode, Joined, Me, Page, RoomInfo, RoomRequest, Sent,
-    ServerEvent, SyncRooms, Synced, event,
+    ServerEvent, SyncRooms, Synced, User, event,
 };
 use natter_protocol::client::ClientEvent;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+mod live;
 mod platform;
 mod sidebar;
 
-pub use platform::{ACK_TIMEOUT_MS, Clock, Emit, MemoryStorage, Storage, Ticket};
+pub use platform::{ACK_TIMEOUT_MS, Clock, Emit, MemoryStorage, Storage, Ticket, Wake};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -59,6 +60,8 @@ enum Waiting {
     Sidebar,
     Create,
     Leave(String),
+    Online,
+    Members(String),
 }
 
 /// localStorage key of a user's outbox: per user, so a browser shared by two people never
@@ -93,6 +96,10 @@ pub struct Driver<P> {
     /// what is not ours is kept when we save, so closing one tab never drops another's
     /// unsent message.
     ours: HashSet<String>,
+    /// Presence and typing.
+    live: Live,
+    /// The shown room's members, by name.
+    members: Vec<User>,
     next_ticket: Ticket,
     waiting: HashMap<Ticket, Waiting>,
 }
@@ -126,6 +133,8 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             signed_out: false,
             was_away: false,
             ours: outbox.iter().map(|o| o.client_id.clone()).collect(),
+            live: Live::default(),
+            members: Vec::new(),
             next_ticket: 0,
             waiting: HashMap::new(),
         };
@@ -180,7 +189,11 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             .line(room)
             .filter(|line| line.unread > 0)
             .map(|line| line.read_seq);
-        self.shown = room.to_owned();
+        if self.shown != room {
+            self.shown = room.to_owned();
+            self.members.clear();
+            self.request_members();
+        }
         if self.session.timeline(room).is_none() {
             let actions = self.session.join(room, snapshot);
             self.perform(actions);
@@ -215,6 +228,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         match self.session.compose(room, client_id, body, now) {
             Ok(actions) => {
                 self.error = None;
+                self.live.sent(room);
                 self.perform(actions);
                 self.settle_view();
                 Ok(())
@@ -267,6 +281,8 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 // The unread counts may have moved while away, and rooms may have been made.
                 self.request(event::ROOMS, (), Waiting::Directory);
                 self.request(event::SIDEBAR, (), Waiting::Sidebar);
+                self.request(event::ONLINE, (), Waiting::Online);
+                self.request_members();
             }
             ClientEvent::Disconnected { .. } | ClientEvent::Reconnecting { .. } => {
                 if self.status != Status::Offline {
@@ -275,6 +291,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 self.notice = None;
                 self.was_away = true;
                 self.session.disconnected();
+                self.live.disconnected();
             }
             ClientEvent::ReconnectFailed => self.status = Status::Offline,
             ClientEvent::ConnectError { message, .. } => {
@@ -347,15 +364,26 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                     done = Some(Done::Left(room));
                 }
             }
+            Waiting::Online => {
+                if let Ok(users) = self.decode::<Vec<i64>>(reply) {
+                    self.live.set_online(users);
+                }
+            }
+            Waiting::Members(room) => self.on_members(&room, reply),
         }
         self.settle_view();
         done
     }
 
     /// The wake-up asked for through [`Clock::wake_after`].
-    pub fn on_wake(&mut self) {
-        let actions = self.session.resume();
-        self.perform(actions);
+    pub fn on_wake(&mut self, wake: Wake) {
+        match wake {
+            Wake::Resend => {
+                let actions = self.session.resume();
+                self.perform(actions);
+            }
+            Wake::Typing => self.live.expire(self.io.now_ms()),
+        }
         self.settle_view();
     }
 
@@ -363,7 +391,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         for action in actions {
             match action {
                 Action::SaveOutbox => self.save_outbox(),
-                Action::ResumeAfter(ms) => self.io.wake_after(ms),
+                Action::ResumeAfter(ms) => self.io.wake_after(ms, Wake::Resend),
                 Action::Sync(request) => {
                     let waiting = Waiting::Sync(request.room.clone());
                     self.request(event::SYNC, request, waiting);

@@ -8,16 +8,21 @@ use natter_protocol::{client::DisconnectReason, engine::CloseReason};
 use serde_json::json;
 
 #[derive(Default)]
-struct Fake {
-    now: i64,
+pub(super) struct Fake {
+    pub(super) now: i64,
     emitted: Vec<(Ticket, &'static str, Value)>,
+    pub(super) signals: Vec<(&'static str, Value)>,
     wakes: Vec<u64>,
+    pub(super) typing_wakes: Vec<u64>,
     storage: MemoryStorage,
 }
 
 impl Emit for Fake {
     fn emit(&mut self, ticket: Ticket, name: &'static str, payload: Value) {
         self.emitted.push((ticket, name, payload));
+    }
+    fn signal(&mut self, name: &'static str, payload: Value) {
+        self.signals.push((name, payload));
     }
 }
 
@@ -34,15 +39,18 @@ impl Clock for Fake {
     fn now_ms(&self) -> i64 {
         self.now
     }
-    fn wake_after(&mut self, ms: u64) {
-        self.wakes.push(ms);
+    fn wake_after(&mut self, ms: u64, wake: Wake) {
+        match wake {
+            Wake::Resend => self.wakes.push(ms),
+            Wake::Typing => self.typing_wakes.push(ms),
+        }
     }
 }
 
-const ME: i64 = 1;
+pub(super) const ME: i64 = 1;
 const KEY: &str = "natter.outbox.1";
 
-fn user(id: i64) -> User {
+pub(super) fn user(id: i64) -> User {
     User {
         id,
         name: format!("user{id}"),
@@ -61,7 +69,7 @@ fn line(room: &str, latest_seq: u64, read_seq: u64, unread: u64) -> Joined {
     }
 }
 
-fn message(room: &str, seq: u64, author: i64) -> ChatMessage {
+pub(super) fn message(room: &str, seq: u64, author: i64) -> ChatMessage {
     ChatMessage {
         room: room.into(),
         seq,
@@ -84,7 +92,7 @@ fn empty(room: &str) -> Page {
 
 /// A driver for user 1, in `general` (shown) and `other`, connected, with every request of
 /// the connect answered as "nothing new".
-fn connected(fake: Fake) -> Driver<Fake> {
+pub(super) fn connected(fake: Fake) -> Driver<Fake> {
     let me = Me {
         user: user(ME),
         has_password: false,
@@ -103,15 +111,15 @@ fn connected(fake: Fake) -> Driver<Fake> {
     d
 }
 
-fn take(d: &mut Driver<Fake>) -> Vec<(Ticket, &'static str, Value)> {
+pub(super) fn take(d: &mut Driver<Fake>) -> Vec<(Ticket, &'static str, Value)> {
     std::mem::take(&mut d.io.emitted)
 }
 
-fn names(emitted: &[(Ticket, &'static str, Value)]) -> Vec<&'static str> {
+pub(super) fn names(emitted: &[(Ticket, &'static str, Value)]) -> Vec<&'static str> {
     emitted.iter().map(|(_, name, _)| *name).collect()
 }
 
-fn live(d: &mut Driver<Fake>, m: ChatMessage) {
+pub(super) fn live(d: &mut Driver<Fake>, m: ChatMessage) {
     d.on_event(ClientEvent::Event {
         nsp: "/".into(),
         name: event::CHAT_MESSAGE.into(),
@@ -138,7 +146,12 @@ fn a_connect_asks_for_every_room_in_one_sync_and_reloads_the_sidebar() {
     let emitted = take(&mut d);
     assert_eq!(
         names(&emitted),
-        [event::SYNC_ROOMS, event::ROOMS, event::SIDEBAR]
+        [
+            event::SYNC_ROOMS,
+            event::ROOMS,
+            event::SIDEBAR,
+            event::ONLINE
+        ]
     );
     let rooms: Vec<&str> = emitted[0].2["rooms"]
         .as_array()
@@ -190,7 +203,7 @@ fn not_stored_waits_for_the_wake_up_then_sends_the_same_id_again() {
     assert_eq!(d.io.wakes, [crate::RESEND_DELAY_MS]);
     assert!(take(&mut d).is_empty(), "no hammering before the wake-up");
     assert_eq!(d.error(), Some("could not store"), "the refusal is shown");
-    d.on_wake();
+    d.on_wake(Wake::Resend);
     let again = take(&mut d);
     assert_eq!(again[0].2["client_id"], first["client_id"]);
 }
@@ -266,7 +279,9 @@ fn opening_a_room_marks_where_its_unread_part_began_and_another_tab_agrees() {
     d.show("other", None);
     assert_eq!(d.unread_from(), Some(2), "the divider goes after seq 2");
     assert_eq!(d.rooms()[1].unread, 0);
-    assert_eq!(take(&mut d)[0].2, json!({"room": "other", "seq": 3}));
+    let emitted = take(&mut d);
+    assert_eq!(names(&emitted), [event::MEMBERS, event::READ]);
+    assert_eq!(emitted[1].2, json!({"room": "other", "seq": 3}));
 }
 
 #[test]

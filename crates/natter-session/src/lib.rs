@@ -15,10 +15,11 @@
 #![forbid(unsafe_code)]
 
 pub mod driver;
+mod live;
 mod outbox;
 mod timeline;
 
-pub use driver::{Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket};
+pub use driver::{Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket, Wake};
 pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 

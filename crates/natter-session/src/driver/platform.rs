@@ -15,6 +15,8 @@ pub type Ticket = u64;
 /// after [`ACK_TIMEOUT_MS`] or a disconnect. Must not call into the driver before returning.
 pub trait Emit {
     fn emit(&mut self, ticket: Ticket, name: &'static str, payload: Value);
+    /// Emit volatile, with no ack: dropped unless connected (typing signals).
+    fn signal(&mut self, name: &'static str, payload: Value);
 }
 
 /// Where the outbox outlives the page (localStorage in the browser, memory in tests). Other
@@ -24,11 +26,21 @@ pub trait Storage {
     fn save(&mut self, key: &str, outbox: &[Outgoing]);
 }
 
-/// Time: the wall clock (message ids, outbox timestamps), and a wake-up that must come back as
-/// [`crate::Driver::on_wake`], later, never from inside this call.
+/// Why the driver asked to be woken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// Send the outbox again (after `not_stored` or `rate_limited`).
+    Resend,
+    /// A typing indicator may have run out.
+    Typing,
+}
+
+/// Time: the wall clock (message ids, outbox timestamps, typing), and a wake-up that must come
+/// back as [`crate::Driver::on_wake`] with the same [`Wake`], later, never from inside this
+/// call.
 pub trait Clock {
     fn now_ms(&self) -> i64;
-    fn wake_after(&mut self, ms: u64);
+    fn wake_after(&mut self, ms: u64, wake: Wake);
 }
 
 /// A [`Storage`] in memory, for native clients and tests.

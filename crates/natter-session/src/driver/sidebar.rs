@@ -27,6 +27,8 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 self.rooms.retain(|r| r.room != request.room);
                 self.session.forget(&request.room);
             }
+            ServerEvent::Presence(change) => self.on_presence(&change),
+            ServerEvent::Typing(signal) => self.on_typing(signal),
         }
     }
 
@@ -36,6 +38,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             .me()
             .is_some_and(|me| me.id == message.author.id);
         let seq = message.seq;
+        self.live.spoke(&message.room, message.author.id);
         self.update_line(&message.room, |line| {
             if seq > line.latest_seq && !mine && seq > line.read_seq {
                 line.unread += 1;
