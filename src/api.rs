@@ -27,7 +27,18 @@ pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
 pub async fn join(name: String, password: Option<String>) -> Result<Me, ServerFnError> {
     let store = ssr::store()?;
     let joined = crate::server::people::join(store.as_ref(), &name, password.as_deref()).await;
-    let (user, token) = ssr::answer(joined)?;
+    let crate::server::people::Entry {
+        user,
+        token,
+        created,
+    } = ssr::answer(joined)?;
+    if created {
+        // A new name is a new member of #general: a line there says so.
+        let kind = natter_contract::MessageKind::Joined;
+        ssr::sink()?
+            .announce(natter_contract::DEFAULT_ROOM, &user, kind, &ssr::io()?)
+            .await;
+    }
     ssr::set_cookie(crate::server::auth::session_cookie(&token, ssr::secure()));
     let rooms = ssr::answer(crate::server::people::sidebar(store.as_ref(), &user).await)?;
     Ok(Me {
@@ -85,9 +96,7 @@ pub async fn post_message(
     };
     message.validate().map_err(ssr::refused)?;
     ssr::answer(crate::server::people::authorize(store.as_ref(), &user, &message.room).await)?;
-    let sink = use_context::<crate::server::sink::MessageSink<crate::server::NodeAdapter>>()
-        .ok_or_else(|| ServerFnError::new("internal: the message writer is not in the context"))?;
-    let ack = sink.post(message, user, ssr::io()?).await;
+    let ack = ssr::sink()?.post(message, user, ssr::io()?).await;
     ack.into_result().map_err(|error| ssr::refused(error.code))
 }
 
@@ -105,7 +114,9 @@ pub async fn join_room(room: String) -> Result<Joined, ServerFnError> {
     let store = ssr::store()?;
     let user = ssr::signed_in(&store).await?;
     let io = ssr::io()?;
-    ssr::answer(crate::server::people::join_room(store.as_ref(), &io, &user, &room).await)
+    let sink = ssr::sink()?;
+    let joined = crate::server::people::join_room(store.as_ref(), &io, &sink, &user, &room);
+    ssr::answer(joined.await)
 }
 
 #[cfg(feature = "ssr")]
@@ -122,6 +133,13 @@ mod ssr {
     pub fn store() -> Result<SharedStore, ServerFnError> {
         use_context::<SharedStore>().ok_or_else(|| {
             ServerFnError::new("internal: the message store is not in the Leptos context")
+        })
+    }
+
+    pub fn sink()
+    -> Result<crate::server::sink::MessageSink<crate::server::NodeAdapter>, ServerFnError> {
+        use_context().ok_or_else(|| {
+            ServerFnError::new("internal: the message writer is not in the Leptos context")
         })
     }
 

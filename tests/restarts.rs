@@ -14,7 +14,7 @@ mod chat_client;
 
 use chat_client::{ChatClient, Member, eventually, join};
 use natter_client::TransportKind::{Polling, WebSocket};
-use natter_contract::{DEFAULT_ROOM, Joined, dm_room, event};
+use natter_contract::{ChatMessage, DEFAULT_ROOM, Joined, MessageKind, dm_room, event};
 use serde_json::json;
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -200,7 +200,17 @@ async fn fifty_clients_in_rooms_and_dms_through_a_graceful_restart_and_a_sigkill
     say_round(&clients);
     server = ServerProcess::start(port, data.path()).await;
     assert_eq!(said.len(), 3 + DM_PAIRS, "a room was never talked in");
-    let total = |room: &str| said.get(room).map_or(0, |bodies| bodies.len() as u64);
+    // Each room's lines "X joined", all made before the chat: every new user's in #general,
+    // and every joiner's (not the creator's) in the room they joined.
+    let joined_lines = |room: &str| -> u64 {
+        match room {
+            DEFAULT_ROOM => CLIENTS as u64,
+            room if room.starts_with("dm.") => 0,
+            room => (3..CLIENTS).filter(|i| public_room(*i) == room).count() as u64,
+        }
+    };
+    let total =
+        |room: &str| joined_lines(room) + said.get(room).map_or(0, |bodies| bodies.len() as u64);
 
     let settled = |i: usize, c: &ChatClient| {
         c.outbox_len() == 0 && rooms_of(i).iter().all(|r| c.synced(r) >= total(r))
@@ -251,13 +261,20 @@ async fn fifty_clients_in_rooms_and_dms_through_a_graceful_restart_and_a_sigkill
             (1..=total(room)).collect::<Vec<_>>(),
             "{room}: gaps or extra rows"
         );
+        let (said_there, lines): (Vec<&ChatMessage>, Vec<&ChatMessage>) =
+            stored.iter().partition(|m| m.kind.is_message());
+        assert_eq!(lines.len() as u64, joined_lines(room), "{room}: join lines");
+        assert!(
+            lines.iter().all(|m| m.kind == MessageKind::Joined),
+            "{room}"
+        );
         // Every body said there, exactly once, each author's in the order they were typed.
         assert_eq!(
-            by_author(stored.iter().map(|m| m.body.as_str())),
+            by_author(said_there.iter().map(|m| m.body.as_str())),
             by_author(said[*room].iter().map(String::as_str)),
             "{room}: lost, duplicated or reordered"
         );
-        for m in &stored {
+        for m in said_there {
             assert_eq!(
                 (&m.room, &m.author),
                 (*room, &members[sender(&m.body)].user),

@@ -13,6 +13,8 @@ mod hardening;
 mod health;
 #[path = "server/live.rs"]
 mod live;
+#[path = "server/notices.rs"]
+mod notices;
 #[path = "server/overload.rs"]
 mod overload;
 #[path = "server/people.rs"]

@@ -133,17 +133,20 @@ test("the hydrated page continues from the rendered history without refetching i
     page.on("websocket", (ws) => ws.on("framesent", (f) => sent.push(String(f.payload))));
     await page.reload();
     await expect(page.locator("#status")).toHaveText("connected");
-    // The first HTML holds the newest 50: seq 21..=70.
-    const seqs = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
-    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => 21 + i));
-    await expect.poll(() => sent.some((s) => s.includes('"sync rooms"') && s.includes('"after_seq":70'))).toBe(true);
+    // 72 lines: "bot joined", the 70 seeded, "<page's user> joined". The first HTML holds the
+    // newest 50: seq 23..=72.
+    const lines = page.locator("#messages li[data-seq]");
+    const seqs = await lines.evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
+    expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => 23 + i));
+    await expect.poll(() => sent.some((s) => s.includes('"sync rooms"') && s.includes('"after_seq":72'))).toBe(true);
     expect(sent.filter((s) => s.startsWith("API "))).toEqual([]);
 
     // Older pages load on demand, without holes or repeats.
     await page.locator("#load-older").click();
+    await expect(lines).toHaveCount(72);
+    const all = await lines.evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
+    expect(all).toEqual(Array.from({ length: 72 }, (_, i) => i + 1));
     await expect(page.locator("#messages li.sent")).toHaveCount(70);
-    const all = await page.locator("#messages li.sent").evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))));
-    expect(all).toEqual(Array.from({ length: 70 }, (_, i) => i + 1));
     await expect(page.locator("#load-older")).toHaveCount(0);
   } finally {
     await server.stop();

@@ -81,12 +81,20 @@ test("a room appears for those who join it, and only they get its messages", asy
   await expect(b.page.locator("#status")).toHaveText("connected");
   await expect(messages(b.page).filter({ hasText: "before anyone joined" })).toHaveCount(1);
   await expect(await roomLink(b.page, "#rooms", room)).toHaveCount(1);
+  // Joining is a line in the room, live for A and in the history B loads.
+  await expect(a.page.locator("#messages li.system")).toHaveText([`${b.name} joined`]);
+  await expect(b.page.locator("#messages li.system")).toHaveText([`${b.name} joined`]);
   await send(b.page, "b is here");
   await expect(messages(a.page).filter({ hasText: "b is here" })).toHaveCount(1);
 
   // B leaves: the room goes from B's sidebar, and what follows does not reach B.
   await b.page.locator("#leave-room").click();
   await expect(await roomLink(b.page, "#rooms", room)).toHaveCount(0);
+  await expect(a.page.locator("#messages li.system")).toHaveText([`${b.name} joined`, `${b.name} left`]);
+  // A reload makes no line.
+  await a.page.reload();
+  await expect(a.page.locator("#status")).toHaveText("connected");
+  await expect(a.page.locator("#messages li.system")).toHaveText([`${b.name} joined`, `${b.name} left`]);
   await send(a.page, "after b left");
   await expect(messages(a.page).filter({ hasText: "after b left" })).toHaveCount(1);
   await expect(b.page.getByText("after b left")).toHaveCount(0);

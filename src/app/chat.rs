@@ -8,9 +8,14 @@ use super::{
     sidebar::{Sidebar, room_title},
 };
 use crate::api::{current_user, open_dm, recent_messages};
-use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
+use leptos::{
+    either::{EitherOf3, EitherOf4},
+    ev::SubmitEvent,
+    html,
+    prelude::*,
+};
 use leptos_meta::Title;
-use natter_contract::{ChatMessage, Joined, Me, Page, SSR_MESSAGES, dm_members};
+use natter_contract::{ChatMessage, Joined, Me, MessageKind, Page, SSR_MESSAGES, dm_members};
 use natter_session::Done;
 use natter_session::{Outgoing, OutgoingState};
 
@@ -228,7 +233,11 @@ fn MessageList(conn: Connection, snapshot: Page, me: i64) -> impl IntoView {
         let mut lines = Vec::with_capacity(stored.len() + 1);
         let mut divided = false;
         for message in stored {
-            if !divided && from.is_some_and(|from| message.seq > from && message.author.id != me) {
+            if !divided
+                && from.is_some_and(|from| {
+                    message.seq > from && message.author.id != me && message.kind.is_message()
+                })
+            {
                 divided = true;
                 lines.push(Line::NewMessages);
             }
@@ -261,18 +270,31 @@ fn MessageList(conn: Connection, snapshot: Page, me: i64) -> impl IntoView {
             // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
-                    Line::Stored(m) => EitherOf3::A(view! {
+                    Line::Stored(m) if !m.kind.is_message() => EitherOf4::D(view! {
+                        <li class="system" data-seq=m.seq>{system_line(&m)}</li>
+                    }),
+                    Line::Stored(m) => EitherOf4::A(view! {
                         <li class="sent" data-seq=m.seq>
                             <span class="author">{m.author.name}</span>
                             <span class="body">{m.body}</span>
                         </li>
                     }),
-                    Line::Outgoing(o) => EitherOf3::B(view! { <OutgoingLine conn o/> }),
-                    Line::NewMessages => EitherOf3::C(view! { <li class="divider" role="separator">"New messages"</li> }),
+                    Line::Outgoing(o) => EitherOf4::B(view! { <OutgoingLine conn o/> }),
+                    Line::NewMessages => EitherOf4::C(view! { <li class="divider" role="separator">"New messages"</li> }),
                 }}
             </For>
         </ul>
     }
+}
+
+/// "ann joined", "ann left".
+fn system_line(m: &ChatMessage) -> String {
+    let what = match m.kind {
+        MessageKind::Joined => "joined",
+        MessageKind::Left => "left",
+        MessageKind::Message => "",
+    };
+    format!("{} {what}", m.author.name)
 }
 
 #[component]

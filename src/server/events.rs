@@ -12,6 +12,7 @@ use socketioxide::{
 
 use super::{
     people,
+    sink::MessageSink,
     socket::{Authed, reply, respond},
     store::SharedStore,
 };
@@ -59,10 +60,11 @@ async fn on_join_room<A: Adapter>(
     ack: AckSender<A>,
     io: SocketIo<A>,
     State(store): State<SharedStore>,
+    State(sink): State<MessageSink<A>>,
     Extension(authed): Extension<Authed>,
 ) {
     respond(request, ack, |RoomRequest { room }| async move {
-        people::join_room(store.as_ref(), &io, &authed.user, &room).await
+        people::join_room(store.as_ref(), &io, &sink, &authed.user, &room).await
     })
     .await;
 }
@@ -72,10 +74,11 @@ async fn on_leave_room<A: Adapter>(
     ack: AckSender<A>,
     io: SocketIo<A>,
     State(store): State<SharedStore>,
+    State(sink): State<MessageSink<A>>,
     Extension(authed): Extension<Authed>,
 ) {
     respond(request, ack, |RoomRequest { room }| async move {
-        people::leave_room(store.as_ref(), &io, &authed.user, &room).await
+        people::leave_room(store.as_ref(), &io, &sink, &authed.user, &room).await
     })
     .await;
 }

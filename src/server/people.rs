@@ -3,16 +3,26 @@
 //! markers. Every operation takes the acting user; none trusts a user id from the request.
 
 use natter_contract::{
-    ErrorCode, Joined, RoomInfo, RoomKind, User, dm_members, dm_room, event, new_room_name,
-    password, room_name, topic, user_name,
+    ErrorCode, Joined, MessageKind, RoomInfo, RoomKind, User, dm_members, dm_room, event,
+    new_room_name, password, room_name, topic, user_name,
 };
 use socketioxide::{SocketIo, adapter::Adapter};
 use std::time::Duration;
 
 use super::{
     auth::{self, Token},
+    sink::MessageSink,
     store::{ChatStore, SharedStore},
 };
+
+/// A user in, by [`join`]: their session, and whether the name was new (then they have just
+/// joined [`natter_contract::DEFAULT_ROOM`]).
+#[derive(Debug)]
+pub struct Entry {
+    pub user: User,
+    pub token: Token,
+    pub created: bool,
+}
 
 /// The Socket.IO room of every socket a user has open: live sidebar and marker updates.
 pub fn user_channel(user: i64) -> String {
@@ -31,7 +41,7 @@ pub async fn join(
     store: &dyn ChatStore,
     raw_name: &str,
     raw_password: Option<&str>,
-) -> Result<(User, Token), ErrorCode> {
+) -> Result<Entry, ErrorCode> {
     let name = user_name(raw_name)?;
     let raw_password = raw_password.filter(|p| !p.is_empty());
     if let Some(existing) = store.find_user(&name.key).await? {
@@ -46,7 +56,11 @@ pub async fn join(
             return Err(ErrorCode::BadCredentials);
         }
         let token = open_session(store, &existing.user).await?;
-        return Ok((existing.user, token));
+        return Ok(Entry {
+            user: existing.user,
+            token,
+            created: false,
+        });
     }
     let hash = match raw_password {
         Some(given) => {
@@ -58,7 +72,11 @@ pub async fn join(
     let user = store.create_user(&name, hash.as_deref()).await?;
     let token = open_session(store, &user).await?;
     tracing::info!(user = user.id, name = %user.name, "new user");
-    Ok((user, token))
+    Ok(Entry {
+        user,
+        token,
+        created: true,
+    })
 }
 
 async fn open_session(store: &dyn ChatStore, user: &User) -> Result<Token, ErrorCode> {
@@ -169,20 +187,29 @@ pub async fn create_room<A: Adapter>(
     announce_joined(store, io, user.id, room).await
 }
 
+/// Joins a public room; a first join is a line in the room ("ann joined"), a repeated one
+/// changes nothing.
 pub async fn join_room<A: Adapter>(
     store: &dyn ChatStore,
     io: &SocketIo<A>,
+    sink: &MessageSink<A>,
     user: &User,
     room: &str,
 ) -> Result<Joined, ErrorCode> {
     new_room_name(room).map_err(|_| ErrorCode::UnknownRoom)?;
+    let already = store.is_member(room, user.id).await?;
     store.join_room(room, user.id).await?;
+    if !already {
+        sink.announce(room, user, MessageKind::Joined, io).await;
+    }
     announce_joined(store, io, user.id, room).await
 }
 
+/// Leaves a public room, with a line in it ("ann left").
 pub async fn leave_room<A: Adapter>(
     store: &dyn ChatStore,
     io: &SocketIo<A>,
+    sink: &MessageSink<A>,
     user: &User,
     room: &str,
 ) -> Result<(), ErrorCode> {
@@ -190,6 +217,7 @@ pub async fn leave_room<A: Adapter>(
     if !store.leave_room(room, user.id).await? {
         return Err(refusal(store, room).await);
     }
+    sink.announce(room, user, MessageKind::Left, io).await;
     if let Some(ns) = io.of("/") {
         // The user's sockets stop receiving the room at once, on every tab.
         let channel = ns.to(user_channel(user.id));

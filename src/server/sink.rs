@@ -24,7 +24,8 @@ use governor::{
     clock::{Clock, DefaultClock},
 };
 use natter_contract::{
-    AckError, ChatMessage, ErrorCode, SendAck, SendMessage, Sent, User, dm_members, event,
+    AckError, ChatMessage, ErrorCode, MessageKind, SendAck, SendMessage, Sent, User, dm_members,
+    event,
 };
 use socketioxide::{
     SocketIo,
@@ -86,6 +87,8 @@ pub fn within_rate(limiter: &Limiter, user: i64) -> Result<(), AckError> {
 /// A validated message on its way to the writer.
 pub struct Post<A: Adapter> {
     pub message: SendMessage,
+    /// A message, or a system line (never rate-limited: the server writes those).
+    pub kind: MessageKind,
     /// The session's user: the author.
     pub author: User,
     /// Answered by the writer once the message has been stored and broadcast.
@@ -137,9 +140,21 @@ impl<A: Adapter> MessageSink<A> {
 
     /// Stores, broadcasts and answers one message outside Socket.IO (a plain form post).
     pub async fn post(&self, message: SendMessage, author: User, io: SocketIo<A>) -> SendAck {
+        self.post_as(message, MessageKind::Message, author, io)
+            .await
+    }
+
+    async fn post_as(
+        &self,
+        message: SendMessage,
+        kind: MessageKind,
+        author: User,
+        io: SocketIo<A>,
+    ) -> SendAck {
         let (reply, answer) = oneshot::channel();
         let post = Post {
             message,
+            kind,
             author,
             ack: Reply::Http(reply),
             io,
@@ -150,6 +165,22 @@ impl<A: Adapter> MessageSink<A> {
         answer
             .await
             .unwrap_or_else(|_| SendAck::Error(ErrorCode::Internal.into()))
+    }
+
+    /// Stores and broadcasts the system line `kind` about `author` in `room`, in order with
+    /// the messages queued before it, and returns once it is stored: whoever is told "joined"
+    /// or "left" then finds the line in the history.
+    pub async fn announce(&self, room: &str, author: &User, kind: MessageKind, io: &SocketIo<A>) {
+        let line = SendMessage {
+            room: room.to_owned(),
+            client_id: uuid::Uuid::now_v7().to_string(),
+            body: String::new(),
+        };
+        let stored = self.post_as(line, kind, author.clone(), io.clone()).await;
+        if let SendAck::Error(error) = stored {
+            // The membership changed all the same; only the line is missing.
+            tracing::warn!(%room, ?kind, code = ?error.code, "could not store a system line");
+        }
     }
 
     fn reserve(&self) -> Result<oneshot::Sender<Post<A>>, ErrorCode> {
@@ -181,6 +212,7 @@ impl<A: Adapter> Slot<A> {
             Err(code) => return Err((code.into(), post.ack)),
         };
         if let Some(limiter) = &self.limiter
+            && post.kind.is_message()
             && let Err(error) = within_rate(limiter, post.author.id)
         {
             tracing::debug!(user = post.author.id, "over the message rate");
@@ -257,6 +289,7 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
             author: &post.author,
             client_id: &post.message.client_id,
             body: &post.message.body,
+            kind: post.kind,
         })
         .collect();
     let results = store.insert_batch(&drafts).await;

@@ -213,6 +213,7 @@ async fn on_chat_message<A: Adapter>(
     }
     let post = Post {
         message,
+        kind: natter_contract::MessageKind::Message,
         author: authed.user,
         ack: Reply::Socket(ack),
         io,

@@ -119,7 +119,8 @@ impl Natter {
             .await
             .unwrap_or_else(|_| panic!("joining as {name} took over {STEP:?}"))
             .expect("the join task");
-        let (user, token) = joined.unwrap_or_else(|code| panic!("cannot join as {name}: {code:?}"));
+        let people::Entry { user, token, .. } =
+            joined.unwrap_or_else(|code| panic!("cannot join as {name}: {code:?}"));
         TestUser {
             user,
             token: token.secret,

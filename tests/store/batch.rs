@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use natter::server::store::{Draft, Inserted, SharedStore, StoreError};
-use natter_contract::{DEFAULT_ROOM, MAX_PAGE};
+use natter_contract::{DEFAULT_ROOM, MAX_PAGE, MessageKind};
 
 use crate::{
     cases::client_id,
@@ -18,6 +18,7 @@ fn draft<'a>(room: &'a str, client_id: &'a str, body: &'a str) -> Draft<'a> {
         author: crate::fixtures::ann(),
         client_id,
         body,
+        kind: MessageKind::Message,
     }
 }
 

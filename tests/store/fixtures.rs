@@ -5,7 +5,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use natter::server::store::{
     ChatStore, Draft, Inserted, PgStore, SharedStore, SqliteStore, StoreError, WRITE_TIMEOUT,
 };
-use natter_contract::User;
+use natter_contract::{MessageKind, User};
 use sqlx::{
     ConnectOptions, Connection, Executor, PgConnection, SqliteConnection,
     postgres::PgConnectOptions, sqlite::SqliteConnectOptions,
@@ -172,6 +172,7 @@ impl<S: ChatStore + ?Sized> InsertAs for S {
             author: ann(),
             client_id,
             body,
+            kind: MessageKind::Message,
         };
         self.insert(&draft).await
     }

@@ -154,6 +154,17 @@ pub async fn unread_counts_follow_the_marker(db: TestDb) {
             .await
             .unwrap();
     }
+    // A system line is numbered like a message and read back as what it is, but is not news.
+    let joined = natter::server::store::Draft {
+        room: DEFAULT_ROOM,
+        author: ann(),
+        client_id: &crate::cases::client_id(),
+        body: "",
+        kind: natter_contract::MessageKind::Joined,
+    };
+    assert_eq!(store.insert(&joined).await.unwrap().message.seq, 4);
+    let page = store.after(DEFAULT_ROOM, 3, 10).await.unwrap();
+    assert_eq!(page.messages[0].kind, natter_contract::MessageKind::Joined);
     let unread = |lines: Vec<natter_contract::Joined>| {
         let line = lines.into_iter().find(|l| l.room == DEFAULT_ROOM).unwrap();
         (line.read_seq, line.unread)

@@ -79,9 +79,10 @@ impl Server {
 }
 
 pub async fn new_user(store: &SharedStore, name: &str) -> TestUser {
-    let (user, token) = natter::server::people::join(store.as_ref(), name, None)
-        .await
-        .unwrap_or_else(|code| panic!("cannot create {name}: {code:?}"));
+    let natter::server::people::Entry { user, token, .. } =
+        natter::server::people::join(store.as_ref(), name, None)
+            .await
+            .unwrap_or_else(|code| panic!("cannot create {name}: {code:?}"));
     TestUser {
         user,
         token: token.secret,

@@ -149,6 +149,46 @@ pub struct ChatMessage {
     pub body: String,
     /// Server time of acceptance, milliseconds since the Unix epoch.
     pub sent_at: i64,
+    /// A message, or a system line about its author; left out on the wire for a message.
+    #[serde(default, skip_serializing_if = "MessageKind::is_message")]
+    pub kind: MessageKind,
+}
+
+/// What a line of a room's history is. System lines are stored and numbered like messages, so
+/// they come in order with them, through sync and history alike; their body is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    #[default]
+    Message,
+    /// The author joined the room.
+    Joined,
+    /// The author left the room.
+    Left,
+}
+
+impl MessageKind {
+    pub fn is_message(&self) -> bool {
+        *self == MessageKind::Message
+    }
+
+    /// The name stored in the `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Message => "message",
+            MessageKind::Joined => "joined",
+            MessageKind::Left => "left",
+        }
+    }
+
+    /// From the `kind` column; an unknown value reads as a message.
+    pub fn from_stored(kind: &str) -> MessageKind {
+        match kind {
+            "joined" => MessageKind::Joined,
+            "left" => MessageKind::Left,
+            _ => MessageKind::Message,
+        }
+    }
 }
 
 /// The ack of a [`SendMessage`]: where the message was stored.

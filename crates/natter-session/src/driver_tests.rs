@@ -78,6 +78,7 @@ pub(super) fn message(room: &str, seq: u64, author: i64) -> ChatMessage {
         client_id: format!("c{room}{seq}"),
         body: format!("m{seq}"),
         sent_at: 0,
+        kind: natter_contract::MessageKind::Message,
     }
 }
 

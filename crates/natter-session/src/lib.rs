@@ -287,6 +287,7 @@ impl Session {
                         client_id: out.client_id.clone(),
                         body: out.body.clone(),
                         sent_at: sent.sent_at,
+                        kind: natter_contract::MessageKind::Message,
                     };
                     actions.extend(self.on_message(message));
                 }

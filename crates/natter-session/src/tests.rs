@@ -18,6 +18,7 @@ fn stored(seq: u64, client_id: &str, body: &str) -> ChatMessage {
         client_id: client_id.into(),
         body: body.into(),
         sent_at: 0,
+        kind: natter_contract::MessageKind::Message,
     }
 }
 

@@ -108,6 +108,7 @@ mod tests {
             client_id: format!("c{seq}"),
             body: format!("m{seq}"),
             sent_at: 0,
+            kind: natter_contract::MessageKind::Message,
         }
     }
 

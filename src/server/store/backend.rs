@@ -44,6 +44,7 @@ pub struct NewMessage<'a> {
     pub client_id: &'a str,
     pub body: &'a str,
     pub sent_at: i64,
+    pub kind: natter_contract::MessageKind,
 }
 
 #[async_trait]
@@ -203,6 +204,7 @@ impl<B: Backend> Steps for B {
                         client_id: draft.client_id,
                         body: draft.body,
                         sent_at,
+                        kind: draft.kind,
                     });
                     Plan::Fresh(fresh.len() - 1)
                 },
@@ -331,7 +333,7 @@ pub(super) fn now_millis() -> i64 {
 macro_rules! select_messages {
     () => {
         "SELECT m.id, m.room, m.seq, m.author_id, u.name AS author_name, m.client_id, m.body, \
-         m.sent_at FROM messages m JOIN users u ON u.id = m.author_id "
+         m.sent_at, m.kind FROM messages m JOIN users u ON u.id = m.author_id "
     };
 }
 pub(super) use select_messages;
@@ -347,6 +349,7 @@ pub(super) struct Row {
     client_id: String,
     body: String,
     sent_at: i64,
+    kind: String,
 }
 
 impl From<Row> for ChatMessage {
@@ -363,6 +366,7 @@ impl From<Row> for ChatMessage {
             client_id: row.client_id,
             body: row.body,
             sent_at: row.sent_at,
+            kind: natter_contract::MessageKind::from_stored(&row.kind),
         }
     }
 }

@@ -82,6 +82,7 @@ pub struct Draft<'a> {
     pub author: &'a User,
     pub client_id: &'a str,
     pub body: &'a str,
+    pub kind: natter_contract::MessageKind,
 }
 
 /// The outcome of [`ChatStore::insert`].

@@ -93,6 +93,7 @@ pub fn with_ids(
             client_id: new.client_id.to_owned(),
             body: new.body.to_owned(),
             sent_at: new.sent_at,
+            kind: new.kind,
         })
     };
     numbered
@@ -118,6 +119,7 @@ mod tests {
             client_id,
             body: "hi",
             sent_at: 7,
+            kind: natter_contract::MessageKind::Message,
         }
     }
 

@@ -78,7 +78,7 @@ macro_rules! sql_backend {
                     return Ok(vec![None; new.len()]);
                 }
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO messages (room, seq, author_id, client_id, body, sent_at) ",
+                    "INSERT INTO messages (room, seq, author_id, client_id, body, sent_at, kind) ",
                 );
                 insert.push_values(numbered.iter().flatten(), |mut row, numbered| {
                     let Numbered { new, seq } = numbered;
@@ -87,7 +87,8 @@ macro_rules! sql_backend {
                         .push_bind(new.author.id)
                         .push_bind(new.client_id)
                         .push_bind(new.body)
-                        .push_bind(new.sent_at);
+                        .push_bind(new.sent_at)
+                        .push_bind(new.kind.as_str());
                 });
                 insert.push(" RETURNING id, room, seq");
                 let ids: Vec<(i64, String, i64)> =

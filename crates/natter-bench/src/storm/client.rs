@@ -305,6 +305,7 @@ mod tests {
             client_id: String::new(),
             body: "news".into(),
             sent_at: 0,
+            kind: natter_contract::MessageKind::Message,
         };
         Page {
             room: room.into(),

@@ -38,9 +38,11 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             .me()
             .is_some_and(|me| me.id == message.author.id);
         let seq = message.seq;
+        // System lines ("ann joined") are not news to count.
+        let counts = !mine && message.kind.is_message();
         self.live.spoke(&message.room, message.author.id);
         self.update_line(&message.room, |line| {
-            if seq > line.latest_seq && !mine && seq > line.read_seq {
+            if seq > line.latest_seq && counts && seq > line.read_seq {
                 line.unread += 1;
             }
             line.latest_seq = line.latest_seq.max(seq);
