@@ -7,6 +7,8 @@ mod api;
 mod chat;
 #[path = "server/delivery.rs"]
 mod delivery;
+#[path = "server/edits.rs"]
+mod edits;
 #[path = "server/hardening.rs"]
 mod hardening;
 #[path = "server/health.rs"]

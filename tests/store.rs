@@ -7,6 +7,8 @@
 mod batch;
 #[path = "store/cases.rs"]
 mod cases;
+#[path = "store/edits.rs"]
+mod edits;
 #[path = "store/fixtures.rs"]
 mod fixtures;
 #[path = "store/people.rs"]
@@ -74,6 +76,11 @@ macro_rules! suite {
             async fn one_refused_message_does_not_sink_its_batch() {
                 let db = TestDb::$backend().await;
                 batch::one_refused_message_does_not_sink_its_batch(db).await;
+            }
+
+            #[tokio::test]
+            async fn edits_and_deletes_rewrite_their_message() {
+                edits::edits_and_deletes_rewrite_their_message(TestDb::$backend().await).await;
             }
 
             #[tokio::test]

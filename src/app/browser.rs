@@ -48,5 +48,23 @@ pub fn reload() {
     }
 }
 
+/// Asks the user to confirm `question` (the browser's own dialog); `false` without a window.
+pub fn confirm(question: &str) -> bool {
+    let window = web_sys::window();
+    window.is_some_and(|w| w.confirm_with_message(question).unwrap_or(false))
+}
+
+/// Moves the keyboard focus to the element with this id, if there is one.
+pub fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    let element = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = element {
+        element.focus().ok();
+    }
+}
+
 /// The response's status; only the server sets one.
 pub fn set_not_found() {}

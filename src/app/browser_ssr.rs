@@ -26,6 +26,12 @@ pub fn has_focus() -> bool {
 
 pub fn reload() {}
 
+pub fn confirm(_: &str) -> bool {
+    false
+}
+
+pub fn focus(_: &str) {}
+
 /// A room the user may not see answers 404, like one that does not exist.
 pub fn set_not_found() {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {

@@ -5,19 +5,14 @@ use super::{
     connection::{self, Connection},
     join::{JoinForm, JoinRoomForm, refusal},
     members::MemberList,
+    messages::{MessageList, last_editable},
     sidebar::{Sidebar, room_title},
 };
 use crate::api::{current_user, open_dm, recent_messages};
-use leptos::{
-    either::{EitherOf3, EitherOf4},
-    ev::SubmitEvent,
-    html,
-    prelude::*,
-};
+use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
 use leptos_meta::Title;
-use natter_contract::{ChatMessage, Joined, Me, MessageKind, Page, SSR_MESSAGES, dm_members};
+use natter_contract::{Joined, Me, Page, SSR_MESSAGES, dm_members};
 use natter_session::Done;
-use natter_session::{Outgoing, OutgoingState};
 
 /// What a URL asks to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +112,8 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
     let rooms = Signal::derive(move || conn.rooms.get().unwrap_or_else(|| ssr_rooms.clone()));
     let page_title = move || rooms.with(|rooms| title(rooms));
     let showing = view.is_ok();
+    // The message whose edit form is open: the list shows it, the composer's Up arrow opens it.
+    let editing = RwSignal::new(None::<u64>);
     let main = match view {
         Ok((room, heading, page)) => {
             // A DM reached by its key is titled by the person, as in the sidebar.
@@ -135,8 +132,8 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
                     {(dm_members(&room).is_none()).then(|| view! { <LeaveButton conn room=room.clone()/> })}
                     <ConnectionBadge conn/>
                 </header>
-                <MessageList conn snapshot=page me=me.user.id/>
-                <Composer conn room/>
+                <MessageList conn snapshot=page me=me.user.id editing/>
+                <Composer conn room me=me.user.id editing/>
             })
         }
         // A public room one may join; a DM of others is as absent as one that does not exist.
@@ -189,139 +186,27 @@ fn ConnectionBadge(conn: Connection) -> impl IntoView {
     }
 }
 
-/// One line of the list: a stored message, one of ours still on its way, or the place where
-/// the unread part begins.
-#[derive(Clone, PartialEq)]
-enum Line {
-    Stored(ChatMessage),
-    Outgoing(Outgoing),
-    NewMessages,
-}
-
-impl Line {
-    /// Keyed by id and state, so a line is redrawn when it changes from pending to sent.
-    fn key(&self) -> (String, u8) {
-        match self {
-            Line::Stored(m) => (m.client_id.clone(), 0),
-            Line::Outgoing(o) => (
-                o.client_id.clone(),
-                if matches!(o.state, OutgoingState::Failed(_)) {
-                    2
-                } else {
-                    1
-                },
-            ),
-            Line::NewMessages => (String::new(), 3),
-        }
-    }
-}
-
-#[component]
-fn MessageList(conn: Connection, snapshot: Page, me: i64) -> impl IntoView {
-    let list = NodeRef::<html::Ul>::new();
-    let snapshot_room = snapshot.room.clone();
-    let snapshot_messages = snapshot.messages;
-    // Until the session takes over, the snapshot is shown as rendered on the server, so
-    // hydration finds exactly the same list and nothing flashes.
-    let lines = move || {
-        let stored = conn
-            .messages
-            .get()
-            .filter(|_| conn.room.get() == snapshot_room)
-            .unwrap_or_else(|| snapshot_messages.clone());
-        let from = conn.unread_from.get();
-        let mut lines = Vec::with_capacity(stored.len() + 1);
-        let mut divided = false;
-        for message in stored {
-            if !divided
-                && from.is_some_and(|from| {
-                    message.seq > from && message.author.id != me && message.kind.is_message()
-                })
-            {
-                divided = true;
-                lines.push(Line::NewMessages);
-            }
-            lines.push(Line::Stored(message));
-        }
-        lines.extend(conn.pending.get().into_iter().map(Line::Outgoing));
-        lines
-    };
-    // Keep the newest message in view unless the reader has scrolled up.
-    Effect::new(move |_| {
-        conn.messages.track();
-        conn.pending.track();
-        if let Some(ul) = list.get() {
-            let near_bottom = ul.scroll_height() - ul.scroll_top() - ul.client_height() < 120;
-            if near_bottom {
-                ul.set_scroll_top(ul.scroll_height());
-            }
-        }
-    });
-    let on_scroll = move |_| {
-        if list.get().is_some_and(|ul| ul.scroll_top() < 40) {
-            conn.load_older();
-        }
-    };
-    view! {
-        <ul id="messages" node_ref=list on:scroll=on_scroll aria-live="polite">
-            <Show when=move || conn.has_older.get()>
-                <li class="older"><button id="load-older" on:click=move |_| conn.load_older()>"Load older messages"</button></li>
-            </Show>
-            // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
-            <For each=lines key=Line::key let(line)>
-                {match line {
-                    Line::Stored(m) if !m.kind.is_message() => EitherOf4::D(view! {
-                        <li class="system" data-seq=m.seq>{system_line(&m)}</li>
-                    }),
-                    Line::Stored(m) => EitherOf4::A(view! {
-                        <li class="sent" data-seq=m.seq>
-                            <span class="author">{m.author.name}</span>
-                            <span class="body">{m.body}</span>
-                        </li>
-                    }),
-                    Line::Outgoing(o) => EitherOf4::B(view! { <OutgoingLine conn o/> }),
-                    Line::NewMessages => EitherOf4::C(view! { <li class="divider" role="separator">"New messages"</li> }),
-                }}
-            </For>
-        </ul>
-    }
-}
-
-/// "ann joined", "ann left".
-fn system_line(m: &ChatMessage) -> String {
-    let what = match m.kind {
-        MessageKind::Joined => "joined",
-        MessageKind::Left => "left",
-        MessageKind::Message => "",
-    };
-    format!("{} {what}", m.author.name)
-}
-
-#[component]
-fn OutgoingLine(conn: Connection, o: Outgoing) -> impl IntoView {
-    let (class, error) = match &o.state {
-        OutgoingState::Failed(e) => ("failed", Some(e.message.clone())),
-        _ => ("pending", None),
-    };
-    let retry_id = o.client_id.clone();
-    let discard_id = o.client_id.clone();
-    view! {
-        <li class=class data-client-id=o.client_id.clone()>
-            <span class="body">{o.body}</span>
-            {error.map(|e| view! {
-                <span class="why">{e}</span>
-                <button class="retry" on:click=move |_| conn.retry(retry_id.clone())>"Retry"</button>
-                <button class="discard" on:click=move |_| conn.discard(discard_id.clone())>"Discard"</button>
-            })}
-        </li>
-    }
-}
-
 /// The message form. Without JavaScript it posts to the `post_message` server function, which
 /// answers with a redirect back here.
 #[component]
-fn Composer(conn: Connection, room: String) -> impl IntoView {
+fn Composer(
+    conn: Connection,
+    room: String,
+    me: i64,
+    editing: RwSignal<Option<u64>>,
+) -> impl IntoView {
     let input = NodeRef::<html::Input>::new();
+    // Up in an empty composer edits one's last message, as in Slack and Zulip.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let empty = input.get().is_some_and(|el| el.value().is_empty());
+        if ev.key() == "ArrowUp" && empty {
+            let messages = conn.messages.get_untracked().unwrap_or_default();
+            if let Some(seq) = last_editable(&messages, me) {
+                ev.prevent_default();
+                editing.set(Some(seq));
+            }
+        }
+    };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         let Some(el) = input.get() else { return };
@@ -335,7 +220,7 @@ fn Composer(conn: Connection, room: String) -> impl IntoView {
         <form id="chat-form" method="post" action="/api/post_message" on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
             <input id="input" name="body" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"
-                on:input=move |_| conn.typing()/>
+                on:input=move |_| conn.typing() on:keydown=on_keydown/>
             <button type="submit">"Send"</button>
         </form>
     }

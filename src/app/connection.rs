@@ -137,6 +137,18 @@ impl Connection {
         self.with_driver(|d| d.send(&room, body).is_ok())
     }
 
+    /// Edit our message `seq` in the shown room; `false` (with `error` set) when refused
+    /// before sending.
+    pub fn edit(self, seq: u64, body: String) -> bool {
+        let room = self.room.get_untracked();
+        self.with_driver(|d| d.edit(&room, seq, body).is_ok())
+    }
+
+    pub fn delete(self, seq: u64) -> bool {
+        let room = self.room.get_untracked();
+        self.with_driver(|d| d.delete(&room, seq).is_ok())
+    }
+
     pub fn retry(self, client_id: String) {
         self.with_driver(|d| d.retry(&client_id));
     }

@@ -8,6 +8,7 @@ mod chat;
 mod connection;
 mod join;
 mod members;
+mod messages;
 mod sidebar;
 
 use leptos::prelude::*;

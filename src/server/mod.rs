@@ -3,6 +3,7 @@
 pub mod auth;
 mod cache;
 mod config;
+mod edits;
 mod error;
 mod events;
 mod headers;

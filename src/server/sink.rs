@@ -41,7 +41,7 @@ use super::store::{Draft, Inserted, SharedStore};
 /// Slots waiting for the writer. Bounded so a flood costs a "server busy" ack, not memory.
 const QUEUE_CAPACITY: usize = 1024;
 
-/// Most messages per transaction: 256 rows of 5 parameters stay far below SQLite's and
+/// Most messages per transaction: 256 rows of 8 parameters stay far below SQLite's and
 /// Postgres's parameter limits, and one batch's broadcasts stay short.
 const MAX_BATCH: usize = 256;
 
@@ -87,8 +87,10 @@ pub fn within_rate(limiter: &Limiter, user: i64) -> Result<(), AckError> {
 /// A validated message on its way to the writer.
 pub struct Post<A: Adapter> {
     pub message: SendMessage,
-    /// A message, or a system line (never rate-limited: the server writes those).
+    /// A message, an edit or delete of message `target`, or a system line (never
+    /// rate-limited: the server writes those).
     pub kind: MessageKind,
+    pub target: Option<u64>,
     /// The session's user: the author.
     pub author: User,
     /// Answered by the writer once the message has been stored and broadcast.
@@ -155,6 +157,7 @@ impl<A: Adapter> MessageSink<A> {
         let post = Post {
             message,
             kind,
+            target: None,
             author,
             ack: Reply::Http(reply),
             io,
@@ -212,7 +215,7 @@ impl<A: Adapter> Slot<A> {
             Err(code) => return Err((code.into(), post.ack)),
         };
         if let Some(limiter) = &self.limiter
-            && post.kind.is_message()
+            && !matches!(post.kind, MessageKind::Joined | MessageKind::Left)
             && let Err(error) = within_rate(limiter, post.author.id)
         {
             tracing::debug!(user = post.author.id, "over the message rate");
@@ -290,6 +293,7 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
             client_id: &post.message.client_id,
             body: &post.message.body,
             kind: post.kind,
+            target: post.target,
         })
         .collect();
     let results = store.insert_batch(&drafts).await;

@@ -167,6 +167,7 @@ async fn authenticate<A: Adapter>(
     socket.on(event::SYNC, on_sync::<A>);
     socket.on(event::HISTORY, on_history::<A>);
     socket.on(event::SYNC_ROOMS, super::sync::on_sync_rooms::<A>);
+    super::edits::attach(&socket);
     events::attach(&socket);
     socket.on_fallback(on_unknown_event::<A>);
     socket.on_disconnect(on_disconnect::<A>);
@@ -208,13 +209,40 @@ async fn on_chat_message<A: Adapter>(
     if let Err(code) = message.validate() {
         return refuse(ack, code);
     }
-    if let Err(code) = authorize(&socket, &store, &authed.user, &message.room).await {
+    let write = Write {
+        message,
+        kind: natter_contract::MessageKind::Message,
+        target: None,
+    };
+    submit(&socket, &store, slot, authed.user, ack, io, write).await;
+}
+
+/// What a user asks the writer to store: a message, or an edit or delete of `target`.
+pub(super) struct Write {
+    pub message: SendMessage,
+    pub kind: natter_contract::MessageKind,
+    pub target: Option<u64>,
+}
+
+/// Hands a validated write to the writer if its author may write in its room; whether an
+/// edit's target is theirs is the store's to check, in the transaction that changes it.
+pub(super) async fn submit<A: Adapter>(
+    socket: &SocketRef<A>,
+    store: &SharedStore,
+    slot: Slot<A>,
+    author: User,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
+    write: Write,
+) {
+    if let Err(code) = authorize(socket, store, &author, &write.message.room).await {
         return refuse(ack, code);
     }
     let post = Post {
-        message,
-        kind: natter_contract::MessageKind::Message,
-        author: authed.user,
+        message: write.message,
+        kind: write.kind,
+        target: write.target,
+        author,
         ack: Reply::Socket(ack),
         io,
     };

@@ -33,7 +33,7 @@ pub async fn ok(client: &mut WsClient, event: &str, payload: Value) -> Value {
 }
 
 /// Asserts `ack` is the error `code` and carries no data.
-fn refused(ack: &Value, code: &str, what: &str) {
+pub fn refused(ack: &Value, code: &str, what: &str) {
     assert_eq!(ack["error"]["code"], code, "{what}: {ack}");
     assert!(ack.get("ok").is_none(), "{what}: {ack}");
 }
@@ -185,6 +185,16 @@ async fn outsiders_get_errors_and_nothing_else() {
             ("sync", json!({ "room": room, "after_seq": 0 }), code),
             ("history", json!({ "room": room, "before_seq": 2 }), code),
             ("members", json!({ "room": room }), code),
+            (
+                "edit message",
+                json!({ "room": room, "seq": 1, "client_id": client_id(), "body": "x" }),
+                code,
+            ),
+            (
+                "delete message",
+                json!({ "room": room, "seq": 1, "client_id": client_id() }),
+                code,
+            ),
             // Typing counts only in a room this socket follows: no query, one answer.
             ("typing", json!({ "room": room }), "forbidden"),
         ]);

@@ -19,6 +19,7 @@ fn draft<'a>(room: &'a str, client_id: &'a str, body: &'a str) -> Draft<'a> {
         client_id,
         body,
         kind: MessageKind::Message,
+        target: None,
     }
 }
 

@@ -173,6 +173,7 @@ impl<S: ChatStore + ?Sized> InsertAs for S {
             client_id,
             body,
             kind: MessageKind::Message,
+            target: None,
         };
         self.insert(&draft).await
     }

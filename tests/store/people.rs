@@ -161,6 +161,7 @@ pub async fn unread_counts_follow_the_marker(db: TestDb) {
         client_id: &crate::cases::client_id(),
         body: "",
         kind: natter_contract::MessageKind::Joined,
+        target: None,
     };
     assert_eq!(store.insert(&joined).await.unwrap().message.seq, 4);
     let page = store.after(DEFAULT_ROOM, 3, 10).await.unwrap();

@@ -36,6 +36,10 @@ pub enum ErrorCode {
     /// More messages than the user's rate allows: not stored; the ack's `retry_after_ms` says
     /// when to send again, and the outbox waits that long.
     RateLimited,
+    /// An edit or delete of a message that does not exist (or is not a message).
+    UnknownMessage,
+    /// An edit or delete of a message already deleted.
+    MessageDeleted,
 }
 
 impl ErrorCode {
@@ -55,12 +59,14 @@ impl ErrorCode {
             ErrorCode::TopicTooLong => "Topics are at most 200 characters.",
             ErrorCode::InvalidPassword => "Passwords are 8–128 characters.",
             ErrorCode::Unauthorized => "You are not signed in.",
-            ErrorCode::Forbidden => "You cannot see or post there.",
+            ErrorCode::Forbidden => "That is not yours to see or change.",
             ErrorCode::NameTaken => "That name, or one that looks like it, is taken.",
             ErrorCode::BadCredentials => "That name and password do not match.",
             ErrorCode::RoomTaken => "A room with that name already exists.",
             ErrorCode::UnknownUser => "There is nobody by that name.",
             ErrorCode::RateLimited => "Slow down: too many messages at once; they will follow.",
+            ErrorCode::UnknownMessage => "There is no such message.",
+            ErrorCode::MessageDeleted => "That message was deleted.",
         }
     }
 

@@ -10,6 +10,7 @@
 //! the last `seq` they hold.
 #![forbid(unsafe_code)]
 
+mod edit;
 mod error;
 mod live;
 mod names;
@@ -20,6 +21,7 @@ pub use validate::{JsonObject, room_name};
 
 use serde::{Deserialize, Serialize};
 
+pub use edit::{DeleteMessage, EditMessage, Revision};
 pub use error::{Ack, AckError, ErrorCode};
 pub use live::*;
 pub use names::*;
@@ -33,6 +35,12 @@ pub mod event {
     /// Server → clients in the room: a stored message ([`super::ChatMessage`]).
     /// The name is the classic Socket.IO tutorial's.
     pub const CHAT_MESSAGE: &str = "chat message";
+    /// Client → server: change one's own message ([`super::EditMessage`], acked with
+    /// [`super::SendAck`]: where the edit was stored). The room hears the edit as a
+    /// [`CHAT_MESSAGE`] of kind `edit`.
+    pub const EDIT_MESSAGE: &str = "edit message";
+    /// Client → server: [`super::DeleteMessage`], acked and heard like [`EDIT_MESSAGE`].
+    pub const DELETE_MESSAGE: &str = "delete message";
     /// Client → server: subscribe to a room's live messages and fetch those after a `seq`
     /// ([`super::SyncRequest`], acked with [`super::PageAck`]).
     pub const SYNC: &str = "sync";
@@ -152,6 +160,12 @@ pub struct ChatMessage {
     /// A message, or a system line about its author; left out on the wire for a message.
     #[serde(default, skip_serializing_if = "MessageKind::is_message")]
     pub kind: MessageKind,
+    /// For an edit or a delete: the `seq` of the message it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<u64>,
+    /// For a message: the latest edit or delete its body reflects; `None` if never changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<Revision>,
 }
 
 /// What a line of a room's history is. System lines are stored and numbered like messages, so
@@ -165,6 +179,10 @@ pub enum MessageKind {
     Joined,
     /// The author left the room.
     Left,
+    /// The author changed the body of message `target` to this row's body.
+    Edit,
+    /// The author deleted message `target`.
+    Delete,
 }
 
 impl MessageKind {
@@ -178,6 +196,8 @@ impl MessageKind {
             MessageKind::Message => "message",
             MessageKind::Joined => "joined",
             MessageKind::Left => "left",
+            MessageKind::Edit => "edit",
+            MessageKind::Delete => "delete",
         }
     }
 
@@ -186,6 +206,8 @@ impl MessageKind {
         match kind {
             "joined" => MessageKind::Joined,
             "left" => MessageKind::Left,
+            "edit" => MessageKind::Edit,
+            "delete" => MessageKind::Delete,
             _ => MessageKind::Message,
         }
     }

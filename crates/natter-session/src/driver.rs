@@ -15,6 +15,7 @@ use natter_protocol::client::ClientEvent;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+mod edits;
 mod live;
 mod platform;
 mod sidebar;
@@ -62,6 +63,8 @@ enum Waiting {
     Leave(String),
     Online,
     Members(String),
+    /// An edit or a delete.
+    Change,
 }
 
 /// localStorage key of a user's outbox: per user, so a browser shared by two people never
@@ -370,6 +373,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 }
             }
             Waiting::Members(room) => self.on_members(&room, reply),
+            Waiting::Change => self.on_change(reply),
         }
         self.settle_view();
         done

@@ -79,6 +79,8 @@ pub(super) fn message(room: &str, seq: u64, author: i64) -> ChatMessage {
         body: format!("m{seq}"),
         sent_at: 0,
         kind: natter_contract::MessageKind::Message,
+        target: None,
+        revision: None,
     }
 }
 

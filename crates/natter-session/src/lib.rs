@@ -222,8 +222,10 @@ impl Session {
         let mut actions = Vec::new();
         for message in page.messages {
             actions.extend(self.settle(&message));
+            let news = message.kind.is_message();
             if let Some(timeline) = self.rooms.get_mut(room)
                 && timeline.insert(message)
+                && news
                 && let Some(n) = self.caught_up.as_mut()
             {
                 *n += 1;
@@ -288,6 +290,8 @@ impl Session {
                         body: out.body.clone(),
                         sent_at: sent.sent_at,
                         kind: natter_contract::MessageKind::Message,
+                        target: None,
+                        revision: None,
                     };
                     actions.extend(self.on_message(message));
                 }

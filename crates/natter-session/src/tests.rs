@@ -19,6 +19,8 @@ fn stored(seq: u64, client_id: &str, body: &str) -> ChatMessage {
         body: body.into(),
         sent_at: 0,
         kind: natter_contract::MessageKind::Message,
+        target: None,
+        revision: None,
     }
 }
 

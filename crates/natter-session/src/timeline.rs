@@ -1,5 +1,9 @@
 //! One room as a client holds it: a run of stored messages without holes, plus what arrived
 //! ahead of a hole while the hole is being fetched.
+//!
+//! Edits and deletes are rows of the run like messages (they hold a `seq`, so they count for
+//! holes) and are applied to the message they change when either arrives; they are never
+//! listed themselves.
 
 use natter_contract::{ChatMessage, Page};
 use std::collections::BTreeMap;
@@ -26,6 +30,7 @@ impl Timeline {
         for m in &page.messages {
             t.messages.insert(m.seq, m.clone());
         }
+        t.apply_changes(&page.messages);
         t.advance();
         t
     }
@@ -41,6 +46,9 @@ impl Timeline {
         if self.messages.is_empty() && self.synced == 0 && message.seq > 1 && !self.has_older {
             // Nothing was loaded yet: this room's history starts before this message.
             self.has_older = true;
+        }
+        if let Some(target) = message.target.and_then(|seq| self.messages.get_mut(&seq)) {
+            target.apply(&message);
         }
         let new = self.messages.insert(message.seq, message).is_none();
         self.advance();
@@ -71,14 +79,32 @@ impl Timeline {
         for m in &page.messages {
             self.messages.entry(m.seq).or_insert_with(|| m.clone());
         }
+        self.apply_changes(&page.messages);
         self.has_older = page.has_more && page.messages.first().is_some_and(|m| m.seq > 1);
         self.messages.len() - before
     }
 
-    /// The contiguous run, oldest first. Messages past a hole are held back until it fills,
-    /// so the list never shows B before A.
+    /// The contiguous run, oldest first, each message in its latest state; edits and deletes
+    /// are folded into their messages. Messages past a hole are held back until it fills, so
+    /// the list never shows B before A.
     pub fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
-        self.messages.range(..=self.synced).map(|(_, m)| m)
+        let run = self.messages.range(..=self.synced).map(|(_, m)| m);
+        run.filter(|m| !m.kind.is_change())
+    }
+
+    /// A held message by `seq`.
+    pub fn get(&self, seq: u64) -> Option<&ChatMessage> {
+        self.messages.get(&seq).filter(|m| !m.kind.is_change())
+    }
+
+    /// The edits and deletes of a page, applied to the messages they change; a page's
+    /// messages already include its changes, which then do nothing (`ChatMessage::apply`).
+    fn apply_changes(&mut self, page: &[ChatMessage]) {
+        for change in page.iter().filter(|m| m.kind.is_change()) {
+            if let Some(target) = change.target.and_then(|seq| self.messages.get_mut(&seq)) {
+                target.apply(change);
+            }
+        }
     }
 
     pub fn contains_client_id(&self, client_id: &str) -> bool {
@@ -109,6 +135,8 @@ mod tests {
             body: format!("m{seq}"),
             sent_at: 0,
             kind: natter_contract::MessageKind::Message,
+            target: None,
+            revision: None,
         }
     }
 
@@ -123,6 +151,63 @@ mod tests {
 
     fn seqs(t: &Timeline) -> Vec<u64> {
         t.messages().map(|m| m.seq).collect()
+    }
+
+    fn change(
+        seq: u64,
+        kind: natter_contract::MessageKind,
+        target: u64,
+        body: &str,
+    ) -> ChatMessage {
+        ChatMessage {
+            kind,
+            target: Some(target),
+            body: body.into(),
+            ..msg(seq)
+        }
+    }
+
+    #[test]
+    fn edits_and_deletes_fold_into_their_messages_whichever_comes_first() {
+        use natter_contract::MessageKind::{Delete, Edit};
+        let mut t = Timeline::from_page(&page(1..=3, 3, false));
+        assert!(t.insert(change(4, Edit, 2, "fixed")));
+        assert_eq!(seqs(&t), [1, 2, 3], "a change is no line of its own");
+        assert_eq!(t.synced(), 4, "but it fills its seq");
+        assert_eq!(t.get(2).unwrap().body, "fixed");
+        t.insert(change(5, Delete, 1, ""));
+        assert!(t.get(1).unwrap().is_deleted());
+
+        // A client that scrolls back gets the message in its latest state, after its edit.
+        let mut late = Timeline::from_page(&Page {
+            room: "general".into(),
+            messages: vec![change(4, Edit, 2, "fixed")],
+            has_more: true,
+            latest_seq: 4,
+        });
+        let mut latest = msg(2);
+        latest.apply(&change(4, Edit, 2, "fixed"));
+        late.prepend(&Page {
+            room: "general".into(),
+            messages: vec![msg(1), latest, msg(3)],
+            has_more: false,
+            latest_seq: 4,
+        });
+        assert_eq!(late.get(2).unwrap().body, "fixed");
+        assert_eq!(seqs(&late), [1, 2, 3]);
+
+        // A page holding a message edited twice and both edits ends in the second edit.
+        let mut twice = msg(1);
+        let (first, second) = (change(2, Edit, 1, "one"), change(3, Edit, 1, "two"));
+        twice.apply(&first);
+        twice.apply(&second);
+        let t = Timeline::from_page(&Page {
+            room: "general".into(),
+            messages: vec![twice, first, second],
+            has_more: false,
+            latest_seq: 3,
+        });
+        assert_eq!(t.get(1).unwrap().body, "two");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use natter_contract::{ChatMessage, MAX_PAGE, Page, User};
+use std::collections::{HashMap, HashSet};
+
+use natter_contract::{ChatMessage, MAX_PAGE, MessageKind, Page, Revision, User};
 
 use super::{BackendError, ChatStore, Draft, Inserted, StoreError};
 
@@ -15,9 +17,14 @@ pub trait Backend: super::Directory {
     async fn find(&self, keys: &[(i64, &str)]) -> Result<Vec<ChatMessage>, sqlx::Error>;
     /// In one transaction: bump each room's `last_seq` by its number of messages and insert
     /// them under the new seqs, in slice order. `None` for a message whose room does not exist.
+    /// An edit or a delete also rewrites its target, if that is still the author's undeleted
+    /// message; if not (another node changed it since the check), the transaction rolls back
+    /// with [`sqlx::Error::RowNotFound`].
     async fn append(&self, new: &[NewMessage<'_>])
     -> Result<Vec<Option<ChatMessage>>, sqlx::Error>;
     async fn last_seq(&self, room: &str) -> Result<Option<i64>, sqlx::Error>;
+    /// The row at `seq` in `room`, if any.
+    async fn at(&self, room: &str, seq: i64) -> Result<Option<ChatMessage>, sqlx::Error>;
     /// `after < seq <= upto`, ascending, at most `limit`.
     async fn ascending(
         &self,
@@ -45,6 +52,7 @@ pub struct NewMessage<'a> {
     pub body: &'a str,
     pub sent_at: i64,
     pub kind: natter_contract::MessageKind,
+    pub target: Option<u64>,
 }
 
 #[async_trait]
@@ -164,6 +172,9 @@ trait Steps {
         drafts: &[Draft<'_>],
     ) -> Result<Vec<Result<Inserted, StoreError>>, sqlx::Error>;
 
+    /// The rows the edits and deletes of `drafts` aim at.
+    async fn targets<'a>(&self, drafts: &[Draft<'a>]) -> Result<Targets<'a>, sqlx::Error>;
+
     async fn known_last_seq(&self, room: &str) -> Result<i64, StoreError>;
     /// The page of the newest `limit` before `before`, stamped with the `latest` the caller
     /// read (read once, so the page cannot claim a newer seq than it has checked against).
@@ -185,8 +196,11 @@ impl<B: Backend> Steps for B {
         // Checking first keeps a resend from taking the room's write lock at all.
         let keys: Vec<(i64, &str)> = drafts.iter().map(key).collect();
         let stored = self.find(&keys).await?;
+        let targets = self.targets(drafts).await?;
         let sent_at = now_millis();
         let mut fresh = Vec::with_capacity(drafts.len());
+        // Deleted by an earlier draft of this batch.
+        let mut deleted = HashSet::new();
         // Per draft: where its answer comes from.
         let mut plan = Vec::with_capacity(drafts.len());
         for (index, draft) in drafts.iter().enumerate() {
@@ -197,14 +211,24 @@ impl<B: Backend> Steps for B {
                 } else if let Some(first) = drafts[..index].iter().position(|d| key(d) == id) {
                     // Resent while its first copy was still waiting in the same batch.
                     Plan::SameAs(first)
+                } else if let Err(refusal) = may_change(draft, &targets, &deleted) {
+                    Plan::Refused(refusal)
                 } else {
+                    if let (MessageKind::Delete, Some(target)) = (draft.kind, draft.target) {
+                        deleted.insert((draft.room, target));
+                    }
                     fresh.push(NewMessage {
                         room: draft.room,
                         author: draft.author,
                         client_id: draft.client_id,
-                        body: draft.body,
+                        body: if draft.kind == MessageKind::Delete {
+                            ""
+                        } else {
+                            draft.body
+                        },
                         sent_at,
                         kind: draft.kind,
+                        target: draft.target,
                     });
                     Plan::Fresh(fresh.len() - 1)
                 },
@@ -225,17 +249,32 @@ impl<B: Backend> Steps for B {
                     }),
                     None => Err(StoreError::UnknownRoom),
                 },
-                Plan::SameAs(first) => match &results[first] {
-                    Ok(first) => Ok(Inserted {
-                        message: first.message.clone(),
-                        duplicate: true,
-                    }),
-                    Err(_) => Err(StoreError::UnknownRoom),
-                },
+                Plan::SameAs(first) => results[first].clone().map(|first| Inserted {
+                    message: first.message,
+                    duplicate: true,
+                }),
+                Plan::Refused(refusal) => Err(refusal),
             };
             results.push(result);
         }
         Ok(results)
+    }
+
+    async fn targets<'a>(&self, drafts: &[Draft<'a>]) -> Result<Targets<'a>, sqlx::Error> {
+        let mut targets = Targets::new();
+        for draft in drafts.iter().filter(|d| d.kind.is_change()) {
+            let Some(target) = draft.target else { continue };
+            if targets.contains_key(&(draft.room, target)) {
+                continue;
+            }
+            // A seq past i64 cannot be stored, so it names no row.
+            let row = match i64::try_from(target) {
+                Ok(seq) => self.at(draft.room, seq).await?,
+                Err(_) => None,
+            };
+            targets.insert((draft.room, target), row);
+        }
+        Ok(targets)
     }
 
     async fn known_last_seq(&self, room: &str) -> Result<i64, StoreError> {
@@ -267,6 +306,37 @@ enum Plan<'a> {
     Stored(&'a ChatMessage),
     Fresh(usize),
     SameAs(usize),
+    Refused(StoreError),
+}
+
+/// The messages the edits and deletes among a batch aim at, by `(room, seq)`; `None` for a
+/// seq that holds no row.
+type Targets<'a> = HashMap<(&'a str, u64), Option<ChatMessage>>;
+
+/// Whether `draft` may be stored: anything but an edit or a delete may; those only when
+/// aimed at a message of their author that is not deleted (in the store or by an earlier
+/// draft of the batch).
+fn may_change(
+    draft: &Draft<'_>,
+    targets: &Targets<'_>,
+    deleted: &HashSet<(&str, u64)>,
+) -> Result<(), StoreError> {
+    if !draft.kind.is_change() {
+        return Ok(());
+    }
+    let target = draft.target.ok_or(StoreError::UnknownMessage)?;
+    let Some(Some(message)) = targets.get(&(draft.room, target)) else {
+        return Err(StoreError::UnknownMessage);
+    };
+    if !message.kind.is_message() {
+        Err(StoreError::UnknownMessage)
+    } else if message.author.id != draft.author.id {
+        Err(StoreError::Forbidden)
+    } else if message.is_deleted() || deleted.contains(&(draft.room, target)) {
+        Err(StoreError::MessageDeleted)
+    } else {
+        Ok(())
+    }
 }
 
 /// What makes a message unique besides its place: its author and the author's resend key.
@@ -279,10 +349,14 @@ pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// An error that one message of a batch can cause: a broken constraint, data the column
-/// refuses (Postgres class 22), or a deadlock with another node's batch over ids sent to two
+/// refuses (Postgres class 22), an edit whose target changed meanwhile, or a deadlock with another node's batch over ids sent to two
 /// rooms at once (class 40, which Postgres resolves by aborting one side). Unlike a lock
 /// timeout or a lost connection, storing the messages one by one gets past it.
 fn is_per_message(error: &sqlx::Error) -> bool {
+    if matches!(error, sqlx::Error::RowNotFound) {
+        // An edit's target changed between the check and the write (another node).
+        return true;
+    }
     let sqlx::Error::Database(error) = error else {
         return false;
     };
@@ -333,7 +407,8 @@ pub(super) fn now_millis() -> i64 {
 macro_rules! select_messages {
     () => {
         "SELECT m.id, m.room, m.seq, m.author_id, u.name AS author_name, m.client_id, m.body, \
-         m.sent_at, m.kind FROM messages m JOIN users u ON u.id = m.author_id "
+         m.sent_at, m.kind, m.target_seq, m.revision_seq, m.revised_at, m.deleted \
+         FROM messages m JOIN users u ON u.id = m.author_id "
     };
 }
 pub(super) use select_messages;
@@ -350,6 +425,10 @@ pub(super) struct Row {
     body: String,
     sent_at: i64,
     kind: String,
+    target_seq: Option<i64>,
+    revision_seq: Option<i64>,
+    revised_at: Option<i64>,
+    deleted: bool,
 }
 
 impl From<Row> for ChatMessage {
@@ -366,7 +445,13 @@ impl From<Row> for ChatMessage {
             client_id: row.client_id,
             body: row.body,
             sent_at: row.sent_at,
-            kind: natter_contract::MessageKind::from_stored(&row.kind),
+            kind: MessageKind::from_stored(&row.kind),
+            target: row.target_seq.map(i64::unsigned_abs),
+            revision: row.revision_seq.map(|seq| Revision {
+                seq: seq.unsigned_abs(),
+                at: row.revised_at.unwrap_or(row.sent_at),
+                deleted: row.deleted,
+            }),
         }
     }
 }

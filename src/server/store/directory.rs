@@ -151,13 +151,13 @@ impl From<AccountRow> for Account {
 }
 
 /// The `joined` query: for a DM the peer is the other member (or the user, in a DM with
-/// themself); unread counts only others' messages (not system lines) after the marker, through the
-/// `(room, seq)` index.
+/// themself); unread counts only others' messages (not system lines, edits, or deleted
+/// messages) after the marker, through the `(room, seq)` index.
 pub(super) const JOINED: &str = "\
     SELECT r.id AS room, r.kind, r.topic, r.last_seq AS latest_seq, me.read_seq, \
       (SELECT COUNT(*) FROM messages x \
         WHERE x.room = r.id AND x.seq > me.read_seq AND x.author_id <> me.user_id \
-          AND x.kind = 'message') AS unread, \
+          AND x.kind = 'message' AND NOT x.deleted) AS unread, \
       p.id AS peer_id, p.name AS peer_name \
     FROM members me JOIN rooms r ON r.id = me.room \
     LEFT JOIN users p ON r.kind = 'dm' AND p.id = COALESCE( \

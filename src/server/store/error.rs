@@ -6,7 +6,7 @@ use std::{fmt, io, path::PathBuf, sync::Arc};
 
 use natter_contract::ErrorCode;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("no such room")]
     UnknownRoom,
@@ -18,6 +18,14 @@ pub enum StoreError {
     UnknownUser,
     #[error("seq or page size out of range")]
     SeqOutOfRange,
+    /// An edit or delete aimed at no message (a seq that is no message's, or a system line).
+    #[error("no such message")]
+    UnknownMessage,
+    /// An edit or delete of someone else's message.
+    #[error("not the author's message")]
+    Forbidden,
+    #[error("the message was deleted")]
+    MessageDeleted,
     /// The write did not happen (locked, disk full, connection lost); retrying may succeed.
     /// Cheap to clone: one failed transaction answers every message of its batch.
     #[error("the message was not stored: {0}")]
@@ -42,6 +50,9 @@ impl StoreError {
             StoreError::RoomTaken => ErrorCode::RoomTaken,
             StoreError::UnknownUser => ErrorCode::UnknownUser,
             StoreError::SeqOutOfRange => ErrorCode::SeqOutOfRange,
+            StoreError::UnknownMessage => ErrorCode::UnknownMessage,
+            StoreError::Forbidden => ErrorCode::Forbidden,
+            StoreError::MessageDeleted => ErrorCode::MessageDeleted,
             StoreError::NotStored(_) => ErrorCode::NotStored,
             StoreError::Read(_) => ErrorCode::Internal,
         }

@@ -42,7 +42,8 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 #[async_trait]
 pub trait ChatStore: Directory {
     /// Stores a message as the room's next `seq`. A `client_id` its author used before returns
-    /// the message stored under it, untouched, with `duplicate: true`.
+    /// the message stored under it, untouched, with `duplicate: true`. An edit or a delete
+    /// also rewrites its target in the same transaction.
     async fn insert(&self, draft: &Draft<'_>) -> Result<Inserted, StoreError>;
 
     /// Stores `drafts` as if [`ChatStore::insert`]ed one after another, in order, and returns
@@ -75,7 +76,9 @@ pub trait ChatStore: Directory {
     async fn close(&self);
 }
 
-/// A message to store: where, by whom, under which resend key, and what.
+/// A message to store: where, by whom, under which resend key, and what. An edit or a delete
+/// (`kind`) names the `seq` of the message it changes as `target`; it is stored only if that
+/// is a message of the same author, not deleted, and refused with the reason otherwise.
 #[derive(Debug, Clone, Copy)]
 pub struct Draft<'a> {
     pub room: &'a str,
@@ -83,6 +86,7 @@ pub struct Draft<'a> {
     pub client_id: &'a str,
     pub body: &'a str,
     pub kind: natter_contract::MessageKind,
+    pub target: Option<u64>,
 }
 
 /// The outcome of [`ChatStore::insert`].

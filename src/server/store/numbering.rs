@@ -94,6 +94,8 @@ pub fn with_ids(
             body: new.body.to_owned(),
             sent_at: new.sent_at,
             kind: new.kind,
+            target: new.target,
+            revision: None,
         })
     };
     numbered
@@ -120,6 +122,7 @@ mod tests {
             body: "hi",
             sent_at: 7,
             kind: natter_contract::MessageKind::Message,
+            target: None,
         }
     }
 

@@ -78,7 +78,8 @@ macro_rules! sql_backend {
                     return Ok(vec![None; new.len()]);
                 }
                 let mut insert = sqlx::QueryBuilder::<$db>::new(
-                    "INSERT INTO messages (room, seq, author_id, client_id, body, sent_at, kind) ",
+                    "INSERT INTO messages \
+                     (room, seq, author_id, client_id, body, sent_at, kind, target_seq) ",
                 );
                 insert.push_values(numbered.iter().flatten(), |mut row, numbered| {
                     let Numbered { new, seq } = numbered;
@@ -88,12 +89,16 @@ macro_rules! sql_backend {
                         .push_bind(new.client_id)
                         .push_bind(new.body)
                         .push_bind(new.sent_at)
-                        .push_bind(new.kind.as_str());
+                        .push_bind(new.kind.as_str())
+                        .push_bind(new.target.and_then(|seq| i64::try_from(seq).ok()));
                 });
                 insert.push(" RETURNING id, room, seq");
                 let ids: Vec<(i64, String, i64)> =
                     insert.build_query_as().fetch_all(&mut *tx).await?;
                 let appended = with_ids(numbered, &ids)?;
+                for change in appended.iter().flatten().filter(|m| m.kind.is_change()) {
+                    $crate::server::store::sql::rewrite_target!(change, &mut *tx);
+                }
                 tx.commit().await?;
                 Ok(appended)
             }
@@ -103,6 +108,22 @@ macro_rules! sql_backend {
                     .bind(room)
                     .fetch_optional(&self.pool)
                     .await
+            }
+
+            async fn at(
+                &self,
+                room: &str,
+                seq: i64,
+            ) -> Result<Option<natter_contract::ChatMessage>, sqlx::Error> {
+                let row = sqlx::query_as::<_, $crate::server::store::backend::Row>(concat!(
+                    $crate::server::store::backend::select_messages!(),
+                    "WHERE m.room = $1 AND m.seq = $2"
+                ))
+                .bind(room)
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(Into::into))
             }
 
             async fn ascending(
@@ -154,3 +175,47 @@ macro_rules! sql_backend {
     };
 }
 pub(super) use sql_backend;
+
+/// Inside `append`'s transaction: brings the message an edit or delete (`change`, just
+/// inserted) aims at to its new state, guarded by what the batch checked (the author's, a
+/// message, not deleted), and blanks a deleted message's earlier edits too, so its words are
+/// gone from every row. A guard that fails rolls the batch back as `RowNotFound`.
+macro_rules! rewrite_target {
+    ($change:expr, $tx:expr) => {{
+        let change: &natter_contract::ChatMessage = $change;
+        let seq = i64::try_from(change.seq).map_err(|_| sqlx::Error::RowNotFound)?;
+        let target = change
+            .target
+            .and_then(|seq| i64::try_from(seq).ok())
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let deleted = change.kind == natter_contract::MessageKind::Delete;
+        let rewritten = sqlx::query(
+            "UPDATE messages SET body = $1, revision_seq = $2, revised_at = $3, deleted = $4 \
+             WHERE room = $5 AND seq = $6 AND author_id = $7 AND kind = 'message' \
+             AND NOT deleted",
+        )
+        .bind(&change.body)
+        .bind(seq)
+        .bind(change.sent_at)
+        .bind(deleted)
+        .bind(&change.room)
+        .bind(target)
+        .bind(change.author.id)
+        .execute($tx)
+        .await?;
+        if rewritten.rows_affected() != 1 {
+            return Err(sqlx::Error::RowNotFound);
+        }
+        if deleted {
+            sqlx::query(
+                "UPDATE messages SET body = '' WHERE room = $1 AND target_seq = $2 \
+                 AND kind = 'edit'",
+            )
+            .bind(&change.room)
+            .bind(target)
+            .execute($tx)
+            .await?;
+        }
+    }};
+}
+pub(super) use rewrite_target;

@@ -306,6 +306,8 @@ mod tests {
             body: "news".into(),
             sent_at: 0,
             kind: natter_contract::MessageKind::Message,
+            target: None,
+            revision: None,
         };
         Page {
             room: room.into(),

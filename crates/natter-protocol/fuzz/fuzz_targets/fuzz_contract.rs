@@ -8,7 +8,7 @@ use std::fmt::Debug;
 
 use libfuzzer_sys::fuzz_target;
 use natter_contract::{
-    CreateRoom, ErrorCode, HistoryRequest, JsonObject, OpenDm, ReadMarker, RoomRequest,
+    CreateRoom, DeleteMessage, EditMessage, ErrorCode, HistoryRequest, JsonObject, OpenDm, ReadMarker, RoomRequest,
     SendMessage, SyncRequest, SyncRooms, new_room_name, room_name, topic, user_name,
     user_name_precheck,
 };
@@ -33,7 +33,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&which, json)) = data.split_first() else {
         return;
     };
-    match which % 8 {
+    match which % 10 {
         0 => check::<SendMessage>(json, SendMessage::validate),
         1 => check::<SyncRequest>(json, |r| r.validate().map(drop)),
         2 => check::<HistoryRequest>(json, |r| r.validate().map(drop)),
@@ -41,7 +41,9 @@ fuzz_target!(|data: &[u8]| {
         4 => check::<CreateRoom>(json, |r| new_room_name(&r.room).and(topic(&r.topic).map(drop))),
         5 => check::<RoomRequest>(json, |r| room_name(&r.room)),
         6 => check::<OpenDm>(json, |r| user_name(&r.name).map(drop)),
-        _ => check::<ReadMarker>(json, |r| room_name(&r.room)),
+        7 => check::<ReadMarker>(json, |r| room_name(&r.room)),
+        8 => check::<EditMessage>(json, EditMessage::validate),
+        _ => check::<DeleteMessage>(json, DeleteMessage::validate),
     }
     if let Ok(text) = std::str::from_utf8(json)
         && user_name(text).is_ok()
