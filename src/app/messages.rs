@@ -1,5 +1,6 @@
-//! The room's message list: stored messages (one's own with Edit and Delete), system lines,
-//! one's messages still on their way, and the "New messages" divider.
+//! The room's message list: stored messages (one's own with Edit and Delete; a run of one
+//! author's under one name and avatar), system lines, one's messages still on their way, the
+//! "New messages" divider, and "Jump to latest" while scrolled up.
 
 use super::{browser, connection::Connection};
 use leptos::{
@@ -15,7 +16,9 @@ use natter_session::{Outgoing, OutgoingState};
 /// the unread part begins.
 #[derive(Clone, PartialEq)]
 enum Line {
-    Stored(ChatMessage),
+    /// `grouped`: it follows a message of the same author closely, so it goes under their
+    /// name and avatar instead of repeating them.
+    Stored(ChatMessage, bool),
     Outgoing(Outgoing),
     NewMessages,
 }
@@ -23,16 +26,45 @@ enum Line {
 impl Line {
     /// Keyed by id, state and revision, so a line is redrawn when it changes from pending to
     /// sent, and when it is edited or deleted.
-    fn key(&self) -> (String, u8, u64) {
+    fn key(&self) -> (String, u8, u64, bool) {
         match self {
-            Line::Stored(m) => (m.client_id.clone(), 0, m.revision.map_or(0, |r| r.seq)),
+            Line::Stored(m, grouped) => {
+                let revision = m.revision.map_or(0, |r| r.seq);
+                (m.client_id.clone(), 0, revision, *grouped)
+            }
             Line::Outgoing(o) => {
                 let failed = matches!(o.state, OutgoingState::Failed(_));
-                (o.client_id.clone(), if failed { 2 } else { 1 }, 0)
+                (o.client_id.clone(), if failed { 2 } else { 1 }, 0, false)
             }
-            Line::NewMessages => (String::new(), 3, 0),
+            Line::NewMessages => (String::new(), 3, 0, false),
         }
     }
+}
+
+/// Messages of one author at most this far apart go under one name, as in Slack.
+const GROUP_WITHIN_MS: i64 = 5 * 60 * 1000;
+
+/// Whether `message` continues the group of `previous` (the line right above it).
+fn continues(previous: Option<&ChatMessage>, message: &ChatMessage) -> bool {
+    previous.is_some_and(|p| {
+        p.kind.is_message()
+            && message.kind.is_message()
+            && p.author.id == message.author.id
+            && message.sent_at - p.sent_at < GROUP_WITHIN_MS
+    })
+}
+
+/// Number of avatar colours in the style sheet (`.avatar.c0` … `.avatar.c11`): classes, not
+/// inline styles, which a Content-Security-Policy would block.
+const AVATAR_COLOURS: u32 = 12;
+
+/// The avatar's colour class, the same for a name on every page (FNV-1a of the name, ASCII
+/// case folded: Unicode's case tables would cost the page ~10 KB of wasm).
+fn avatar_colour(name: &str) -> String {
+    let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0193)
+    });
+    format!("avatar c{}", hash % AVATAR_COLOURS)
 }
 
 /// The newest message of `me` that can still be edited (the Up arrow's target).
@@ -68,19 +100,30 @@ pub fn MessageList(
         let from = conn.unread_from.get();
         let mut lines = Vec::with_capacity(stored.len() + 1);
         let mut divided = false;
+        let mut previous: Option<ChatMessage> = None;
         for message in stored {
+            let mut grouped = continues(previous.as_ref(), &message);
             if !divided
                 && from.is_some_and(|from| {
                     message.seq > from && message.author.id != me && message.kind.is_message()
                 })
             {
                 divided = true;
+                grouped = false;
                 lines.push(Line::NewMessages);
             }
-            lines.push(Line::Stored(message));
+            previous = Some(message.clone());
+            lines.push(Line::Stored(message, grouped));
         }
         lines.extend(conn.pending.get().into_iter().map(Line::Outgoing));
         lines
+    };
+    // Scrolled up (reading back): the "Jump to latest" button shows.
+    let scrolled_up = RwSignal::new(false);
+    let to_bottom = move || {
+        if let Some(ul) = list.get() {
+            ul.set_scroll_top(ul.scroll_height());
+        }
     };
     // Keep the newest message in view unless the reader has scrolled up.
     Effect::new(move |_| {
@@ -94,9 +137,12 @@ pub fn MessageList(
         }
     });
     let on_scroll = move |_| {
-        if list.get().is_some_and(|ul| ul.scroll_top() < 40) {
+        let Some(ul) = list.get() else { return };
+        if ul.scroll_top() < 40 {
             conn.load_older();
         }
+        let from_bottom = ul.scroll_height() - ul.scroll_top() - ul.client_height();
+        put(scrolled_up, from_bottom > 200);
     };
     view! {
         <ul id="messages" node_ref=list on:scroll=on_scroll aria-live="polite">
@@ -106,18 +152,27 @@ pub fn MessageList(
             // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
-                    Line::Stored(m) if !m.kind.is_message() => EitherOf4::D(view! {
+                    Line::Stored(m, _) if !m.kind.is_message() => EitherOf4::D(view! {
                         <li class="system" data-seq=m.seq>{system_line(&m)}</li>
                     }),
-                    Line::Stored(m) => {
+                    Line::Stored(m, grouped) => {
                         let mine = m.author.id == me;
-                        EitherOf4::A(view! { <Message conn m mine editing/> })
+                        EitherOf4::A(view! { <Message conn m mine grouped editing/> })
                     }
                     Line::Outgoing(o) => EitherOf4::B(view! { <OutgoingLine conn o/> }),
                     Line::NewMessages => EitherOf4::C(view! { <li class="divider" role="separator">"New messages"</li> }),
                 }}
             </For>
         </ul>
+        <button id="jump-latest" class="jump" hidden=move || !scrolled_up.get() on:click=move |_| to_bottom()>
+            "Jump to latest ↓"
+        </button>
+    }
+}
+
+fn put(signal: RwSignal<bool>, value: bool) {
+    if signal.get_untracked() != value {
+        signal.set(value);
     }
 }
 
@@ -138,6 +193,7 @@ fn Message(
     conn: Connection,
     m: ChatMessage,
     mine: bool,
+    grouped: bool,
     editing: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let seq = m.seq;
@@ -162,9 +218,19 @@ fn Message(
             conn.delete(seq);
         }
     };
+    let initial: String = m
+        .author
+        .name
+        .chars()
+        .take(1)
+        .flat_map(char::to_uppercase)
+        .collect();
+    let avatar = avatar_colour(&m.author.name);
     view! {
-        <li class="sent" data-seq=seq data-mine=mine.then_some("true")
+        <li class=if grouped { "sent grouped" } else { "sent" } data-seq=seq data-mine=mine.then_some("true")
             data-edited=edited.then_some("true") data-deleted=deleted.then_some("true")>
+            // A grouped line keeps its name for screen readers only.
+            <span class=avatar aria-hidden="true">{initial}</span>
             <span class="author">{m.author.name}</span>
             {shown}
             {(mine && !deleted).then(|| view! {
@@ -235,5 +301,60 @@ fn OutgoingLine(conn: Connection, o: Outgoing) -> impl IntoView {
                 <button class="discard" on:click=move |_| conn.discard(discard_id.clone())>"Discard"</button>
             })}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use natter_contract::User;
+
+    fn said(author: i64, at: i64, kind: MessageKind) -> ChatMessage {
+        ChatMessage {
+            room: "general".into(),
+            seq: 1,
+            id: 1,
+            author: User {
+                id: author,
+                name: format!("u{author}"),
+            },
+            client_id: String::new(),
+            body: String::new(),
+            sent_at: at,
+            kind,
+            target: None,
+            revision: None,
+        }
+    }
+
+    #[test]
+    fn one_authors_close_messages_group_and_anything_between_breaks_the_run() {
+        let first = said(1, 0, MessageKind::Message);
+        assert!(!continues(None, &first));
+        assert!(continues(
+            Some(&first),
+            &said(1, GROUP_WITHIN_MS - 1, MessageKind::Message)
+        ));
+        assert!(!continues(
+            Some(&first),
+            &said(1, GROUP_WITHIN_MS, MessageKind::Message)
+        ));
+        assert!(!continues(Some(&first), &said(2, 1, MessageKind::Message)));
+        let line = said(1, 1, MessageKind::Joined);
+        assert!(!continues(Some(&line), &said(1, 2, MessageKind::Message)));
+    }
+
+    #[test]
+    fn a_names_avatar_colour_is_stable_and_case_blind() {
+        assert_eq!(avatar_colour("Ann"), avatar_colour("ann"));
+        let colours: std::collections::BTreeSet<_> =
+            ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"]
+                .map(avatar_colour)
+                .into();
+        assert!(
+            colours.len() > 3,
+            "names spread over the palette: {colours:?}"
+        );
+        assert!(colours.iter().all(|c| c.starts_with("avatar c")));
     }
 }
