@@ -191,7 +191,7 @@ impl Connection {
 }
 
 /// Set `signal` only when the value changed, so that views re-render only then.
-fn put<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+pub(super) fn put<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
     if signal.with_untracked(|v| *v != value) {
         signal.set(value);
     }

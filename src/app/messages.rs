@@ -2,7 +2,10 @@
 //! author's under one name and avatar), system lines, one's messages still on their way, the
 //! "New messages" divider, and "Jump to latest" while scrolled up.
 
-use super::{browser, connection::Connection};
+use super::{
+    browser,
+    connection::{Connection, put},
+};
 use leptos::{
     either::{EitherOf3, EitherOf4},
     ev::SubmitEvent,
@@ -59,7 +62,7 @@ fn continues(previous: Option<&ChatMessage>, message: &ChatMessage) -> bool {
 const AVATAR_COLOURS: u32 = 12;
 
 /// The avatar's colour class, the same for a name on every page (FNV-1a of the name, ASCII
-/// case folded: Unicode's case tables would cost the page ~10 KB of wasm).
+/// case folded: `to_lowercase` here cost the page 5.3 KB of brotli wasm, BENCHMARKS.md).
 fn avatar_colour(name: &str) -> String {
     let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
         (h ^ u32::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0193)
@@ -167,12 +170,6 @@ pub fn MessageList(
         <button id="jump-latest" class="jump" hidden=move || !scrolled_up.get() on:click=move |_| to_bottom()>
             "Jump to latest ↓"
         </button>
-    }
-}
-
-fn put(signal: RwSignal<bool>, value: bool) {
-    if signal.get_untracked() != value {
-        signal.set(value);
     }
 }
 

@@ -9,6 +9,7 @@
 use natter_contract::{
     DeleteMessage, EditMessage, ErrorCode, JsonObject, MessageKind, SendMessage,
 };
+use serde::de::DeserializeOwned;
 use socketioxide::{
     SocketIo,
     adapter::Adapter,
@@ -22,60 +23,83 @@ use super::{
 };
 
 pub(super) fn attach<A: Adapter>(socket: &SocketRef<A>) {
-    socket.on(natter_contract::event::EDIT_MESSAGE, on_edit::<A>);
-    socket.on(natter_contract::event::DELETE_MESSAGE, on_delete::<A>);
+    socket.on(
+        natter_contract::event::EDIT_MESSAGE,
+        on_change::<A, EditMessage>,
+    );
+    socket.on(
+        natter_contract::event::DELETE_MESSAGE,
+        on_change::<A, DeleteMessage>,
+    );
 }
 
-async fn on_edit<A: Adapter>(
-    socket: SocketRef<A>,
-    TryData(payload): TryData<JsonObject<EditMessage>>,
-    ack: AckSender<A>,
-    io: SocketIo<A>,
-    slot: Slot<A>,
-    Extension(authed): Extension<Authed>,
-    State(store): State<SharedStore>,
-) {
-    let Ok(JsonObject(edit)) = payload else {
-        return refuse(ack, ErrorCode::InvalidPayload);
-    };
-    if let Err(code) = edit.validate() {
-        return refuse(ack, code);
-    }
-    let write = Write {
-        target: Some(edit.seq),
-        message: SendMessage {
-            room: edit.room,
-            client_id: edit.client_id,
-            body: edit.body,
-        },
-        kind: MessageKind::Edit,
-    };
-    submit(&socket, &store, slot, authed.user, ack, io, write).await;
+/// An edit or a delete request: its own checks, and the write it asks for.
+trait Change: DeserializeOwned + Send + 'static {
+    fn validate(&self) -> Result<(), ErrorCode>;
+    fn into_write(self) -> Write;
 }
 
-async fn on_delete<A: Adapter>(
-    socket: SocketRef<A>,
-    TryData(payload): TryData<JsonObject<DeleteMessage>>,
-    ack: AckSender<A>,
-    io: SocketIo<A>,
-    slot: Slot<A>,
-    Extension(authed): Extension<Authed>,
-    State(store): State<SharedStore>,
-) {
-    let Ok(JsonObject(delete)) = payload else {
-        return refuse(ack, ErrorCode::InvalidPayload);
-    };
-    if let Err(code) = delete.validate() {
-        return refuse(ack, code);
+impl Change for EditMessage {
+    fn validate(&self) -> Result<(), ErrorCode> {
+        EditMessage::validate(self)
     }
-    let write = Write {
-        target: Some(delete.seq),
-        message: SendMessage {
-            room: delete.room,
-            client_id: delete.client_id,
+
+    fn into_write(self) -> Write {
+        let message = SendMessage {
+            room: self.room,
+            client_id: self.client_id,
+            body: self.body,
+        };
+        Write {
+            message,
+            kind: MessageKind::Edit,
+            target: Some(self.seq),
+        }
+    }
+}
+
+impl Change for DeleteMessage {
+    fn validate(&self) -> Result<(), ErrorCode> {
+        DeleteMessage::validate(self)
+    }
+
+    fn into_write(self) -> Write {
+        let message = SendMessage {
+            room: self.room,
+            client_id: self.client_id,
             body: String::new(),
-        },
-        kind: MessageKind::Delete,
+        };
+        Write {
+            message,
+            kind: MessageKind::Delete,
+            target: Some(self.seq),
+        }
+    }
+}
+
+async fn on_change<A: Adapter, C: Change>(
+    socket: SocketRef<A>,
+    TryData(payload): TryData<JsonObject<C>>,
+    ack: AckSender<A>,
+    io: SocketIo<A>,
+    slot: Slot<A>,
+    Extension(authed): Extension<Authed>,
+    State(store): State<SharedStore>,
+) {
+    let Ok(JsonObject(change)) = payload else {
+        return refuse(ack, ErrorCode::InvalidPayload);
     };
-    submit(&socket, &store, slot, authed.user, ack, io, write).await;
+    if let Err(code) = change.validate() {
+        return refuse(ack, code);
+    }
+    submit(
+        &socket,
+        &store,
+        slot,
+        authed.user,
+        ack,
+        io,
+        change.into_write(),
+    )
+    .await;
 }

@@ -10,7 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatMessage, ErrorCode, MessageKind, SendMessage};
+use crate::{
+    ChatMessage, ErrorCode, MessageKind,
+    validate::{message_body, room_and_id},
+};
 
 /// Client → server: replace the body of one's own message `seq` in `room`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,23 +52,15 @@ impl EditMessage {
     /// The body follows the rules of a new message.
     pub fn validate(&self) -> Result<(), ErrorCode> {
         target_seq(self.seq)?;
-        SendMessage {
-            room: self.room.clone(),
-            client_id: self.client_id.clone(),
-            body: self.body.clone(),
-        }
-        .validate()
+        room_and_id(&self.room, &self.client_id)?;
+        message_body(&self.body)
     }
 }
 
 impl DeleteMessage {
     pub fn validate(&self) -> Result<(), ErrorCode> {
         target_seq(self.seq)?;
-        crate::room_name(&self.room)?;
-        if uuid::Uuid::try_parse(&self.client_id).is_err() {
-            return Err(ErrorCode::InvalidId);
-        }
-        Ok(())
+        room_and_id(&self.room, &self.client_id)
     }
 }
 

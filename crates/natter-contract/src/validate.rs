@@ -39,21 +39,32 @@ impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for JsonObject
 
 impl SendMessage {
     pub fn validate(&self) -> Result<(), ErrorCode> {
-        room_name(&self.room)?;
-        if uuid::Uuid::try_parse(&self.client_id).is_err() {
-            return Err(ErrorCode::InvalidId);
-        }
-        if self.body.trim().is_empty() {
-            Err(ErrorCode::EmptyMessage)
-        } else if self.body.chars().count() > MAX_MESSAGE_CHARS {
-            Err(ErrorCode::MessageTooLong)
-        } else if self.body.contains('\0') {
-            // Valid JSON and UTF-8, but Postgres refuses NUL in TEXT: stopping it here keeps it
-            // from failing every message that shares its transaction, forever, as a retry.
-            Err(ErrorCode::InvalidPayload)
-        } else {
-            Ok(())
-        }
+        room_and_id(&self.room, &self.client_id)?;
+        message_body(&self.body)
+    }
+}
+
+/// The room and the resend key of anything a user writes (a message, an edit, a delete).
+pub(crate) fn room_and_id(room: &str, client_id: &str) -> Result<(), ErrorCode> {
+    room_name(room)?;
+    if uuid::Uuid::try_parse(client_id).is_err() {
+        return Err(ErrorCode::InvalidId);
+    }
+    Ok(())
+}
+
+/// The rules of a message's body, new or edited.
+pub(crate) fn message_body(body: &str) -> Result<(), ErrorCode> {
+    if body.trim().is_empty() {
+        Err(ErrorCode::EmptyMessage)
+    } else if body.chars().count() > MAX_MESSAGE_CHARS {
+        Err(ErrorCode::MessageTooLong)
+    } else if body.contains('\0') {
+        // Valid JSON and UTF-8, but Postgres refuses NUL in TEXT: stopping it here keeps it
+        // from failing every message that shares its transaction, forever, as a retry.
+        Err(ErrorCode::InvalidPayload)
+    } else {
+        Ok(())
     }
 }
 

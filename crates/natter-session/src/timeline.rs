@@ -47,9 +47,7 @@ impl Timeline {
             // Nothing was loaded yet: this room's history starts before this message.
             self.has_older = true;
         }
-        if let Some(target) = message.target.and_then(|seq| self.messages.get_mut(&seq)) {
-            target.apply(&message);
-        }
+        self.apply_changes(std::slice::from_ref(&message));
         let new = self.messages.insert(message.seq, message).is_none();
         self.advance();
         new
@@ -97,10 +95,10 @@ impl Timeline {
         self.messages.get(&seq).filter(|m| !m.kind.is_change())
     }
 
-    /// The edits and deletes of a page, applied to the messages they change; a page's
+    /// The edits and deletes among `rows`, applied to the messages they change; a page's
     /// messages already include its changes, which then do nothing (`ChatMessage::apply`).
-    fn apply_changes(&mut self, page: &[ChatMessage]) {
-        for change in page.iter().filter(|m| m.kind.is_change()) {
+    fn apply_changes(&mut self, rows: &[ChatMessage]) {
+        for change in rows.iter().filter(|m| m.kind.is_change()) {
             if let Some(target) = change.target.and_then(|seq| self.messages.get_mut(&seq)) {
                 target.apply(change);
             }
