@@ -13,6 +13,45 @@ pub fn now_ms() -> i64 {
     js_sys::Date::now() as i64
 }
 
+/// `ms` in the reader's zone and locale, by the browser's `Intl` (through `Date`'s locale
+/// methods; "default" is the reader's locale).
+pub fn local_stamp(ms: i64) -> super::clock::Stamp {
+    use js_sys::{Date, Object, Reflect};
+    use wasm_bindgen::JsValue;
+    let at = Date::new(&JsValue::from_f64(ms as f64));
+    let options = |pairs: &[(&str, &str)]| {
+        let options = Object::new();
+        for (key, value) in pairs {
+            Reflect::set(&options, &(*key).into(), &(*value).into()).ok();
+        }
+        JsValue::from(options)
+    };
+    let long_date = [
+        ("weekday", "long"),
+        ("year", "numeric"),
+        ("month", "long"),
+        ("day", "numeric"),
+    ];
+    let date = at.to_locale_date_string("default", &options(&long_date));
+    let clock = at.to_locale_time_string_with_options(
+        "default",
+        &options(&[("hour", "2-digit"), ("minute", "2-digit")]),
+    );
+    let full = at.to_locale_string(
+        "default",
+        &options(&[("dateStyle", "full"), ("timeStyle", "short")]),
+    );
+    // Minutes west of UTC at that instant (so across a DST change too).
+    let offset_ms = (at.get_timezone_offset() * 60_000.0) as i64;
+    super::clock::Stamp {
+        day: (ms - offset_ms).div_euclid(86_400_000),
+        clock: clock.into(),
+        full: full.into(),
+        date: date.into(),
+        iso: super::clock::iso(ms),
+    }
+}
+
 /// localStorage as JSON; a missing or unreadable entry is `None`, a failed write is logged.
 pub mod storage {
     fn local() -> Option<web_sys::Storage> {

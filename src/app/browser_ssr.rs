@@ -12,6 +12,10 @@ pub fn now_ms() -> i64 {
     0
 }
 
+pub fn local_stamp(ms: i64) -> super::clock::Stamp {
+    super::clock::utc(ms)
+}
+
 pub mod storage {
     pub fn load<T>(_: &str) -> Option<T> {
         None

@@ -110,7 +110,14 @@ fn title(rooms: &[Joined]) -> String {
 fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl IntoView {
     let ssr_rooms = me.rooms.clone();
     let rooms = Signal::derive(move || conn.rooms.get().unwrap_or_else(|| ssr_rooms.clone()));
-    let page_title = move || rooms.with(|rooms| title(rooms));
+    // The title outlives this view (leptos_meta keeps it for the page), so it reads only the
+    // page's signals: a closure over `rooms` ran once after a room change disposed it, and
+    // panicked (found by the XSS spec, creating one room after another).
+    let ssr_title = title(&me.rooms);
+    let page_title = move || {
+        let live = conn.rooms.with(|rooms| rooms.as_deref().map(title));
+        live.unwrap_or_else(|| ssr_title.clone())
+    };
     let showing = view.is_ok();
     // The message whose edit form is open: the list shows it, the composer's Up arrow opens it.
     let editing = RwSignal::new(None::<u64>);
@@ -121,10 +128,21 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
                 let line = rooms.iter().find(|r| r.room == room);
                 line.map_or(heading, room_title)
             });
-            let topic = rooms.with_untracked(|rooms| {
+            // Live: a room this page just made comes into `rooms` after the page shows it.
+            // It reads the page's `conn.rooms`, not this view's `rooms`: a closure of the view
+            // being replaced may still run once, after `rooms` is gone.
+            let topic_of = move |rooms: &[Joined], room: &str| {
                 let line = rooms.iter().find(|r| r.room == room);
                 line.map(|l| l.topic.clone()).unwrap_or_default()
-            });
+            };
+            let ssr_topic = topic_of(&me.rooms, &room);
+            let topic_room = room.clone();
+            let topic = move || {
+                let live = conn
+                    .rooms
+                    .with(|r| r.as_deref().map(|r| topic_of(r, &topic_room)));
+                live.unwrap_or_else(|| ssr_topic.clone())
+            };
             EitherOf3::A(view! {
                 <header class="topbar">
                     <h2 class="room" id="room-title">{heading}</h2>
@@ -132,7 +150,7 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
                     {(dm_members(&room).is_none()).then(|| view! { <LeaveButton conn room=room.clone()/> })}
                     <ConnectionBadge conn/>
                 </header>
-                <MessageList conn snapshot=page me=me.user.id editing/>
+                <MessageList conn snapshot=page me=me.user.clone() editing/>
                 <Composer conn room me=me.user.id editing/>
             })
         }
@@ -157,12 +175,37 @@ fn Signed(me: Me, view: RoomView, target_room: Target, conn: Connection) -> impl
             })
         }
     };
+    // On a narrow screen the sidebar is a drawer: the menu button opens it, Esc, the scrim or
+    // going to a room closes it. Without JavaScript the button is a link to `#sidebar`, which
+    // the style sheet opens by `:target`.
+    let drawer = RwSignal::new(false);
+    Effect::new(move |_| {
+        conn.room.track();
+        drawer.set(false);
+    });
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && drawer.get_untracked() {
+            drawer.set(false);
+            browser::focus("menu");
+        }
+    };
+    let open = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        drawer.set(true);
+        // Once drawn: a hidden element takes no focus.
+        request_animation_frame(|| browser::focus("sidebar"));
+    };
     view! {
         <Title text=page_title/>
         <noscript><p class="no-js">"This page runs without live updates: reload to see new messages."</p></noscript>
-        <div class="app">
+        <div class="app" class:drawer-open=move || drawer.get() on:keydown=on_keydown>
             <Sidebar me rooms conn/>
-            <main class="chat">{main}</main>
+            <div class="scrim" aria-hidden="true" on:click=move |_| drawer.set(false)></div>
+            <main class="chat">
+                <a id="menu" class="menu" href="#sidebar" role="button" aria-controls="sidebar"
+                    aria-expanded=move || if drawer.get() { "true" } else { "false" } aria-label="Rooms and direct messages" on:click=open>"☰"</a>
+                {main}
+            </main>
             {showing.then(|| view! { <MemberList conn/> })}
         </div>
     }
@@ -195,32 +238,43 @@ fn Composer(
     me: i64,
     editing: RwSignal<Option<u64>>,
 ) -> impl IntoView {
-    let input = NodeRef::<html::Input>::new();
-    // Up in an empty composer edits one's last message, as in Slack and Zulip.
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let empty = input.get().is_some_and(|el| el.value().is_empty());
-        if ev.key() == "ArrowUp" && empty {
-            let messages = conn.messages.get_untracked().unwrap_or_default();
-            if let Some(seq) = last_editable(&messages, me) {
-                ev.prevent_default();
-                editing.set(Some(seq));
-            }
-        }
-    };
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
+    let input = NodeRef::<html::Textarea>::new();
+    let send = move || {
         let Some(el) = input.get() else { return };
         if conn.send(el.value()) {
             el.set_value("");
         }
+    };
+    // Enter sends and Shift+Enter starts a new line (for lists and code blocks), as in Slack
+    // and Zulip; Up in an empty composer edits one's last message.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let empty = input.get().is_some_and(|el| el.value().is_empty());
+        match ev.key().as_str() {
+            "Enter" if !ev.shift_key() && !ev.is_composing() => {
+                ev.prevent_default();
+                send();
+            }
+            "ArrowUp" if empty => {
+                let messages = conn.messages.get_untracked().unwrap_or_default();
+                if let Some(seq) = last_editable(&messages, me) {
+                    ev.prevent_default();
+                    editing.set(Some(seq));
+                }
+            }
+            _ => {}
+        }
+    };
+    let on_submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send();
     };
     view! {
         <p id="typing" class="typing" aria-live="polite">{move || conn.typing.get()}</p>
         <p id="error" role="alert">{move || conn.error.get()}</p>
         <form id="chat-form" method="post" action="/api/post_message" on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
-            <input id="input" name="body" node_ref=input autocomplete="off" placeholder="Type a message" aria-label="Message"
-                on:input=move |_| conn.typing() on:keydown=on_keydown/>
+            <textarea id="input" name="body" node_ref=input rows="1" autocomplete="off" placeholder="Type a message" aria-label="Message"
+                on:input=move |_| conn.typing() on:keydown=on_keydown></textarea>
             <button type="submit">"Send"</button>
         </form>
     }

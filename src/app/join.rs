@@ -77,6 +77,7 @@ pub fn JoinForm() -> impl IntoView {
         }
     };
     view! {
+        <leptos_meta::Title text="Join · Natter"/>
         <main class="join">
             <h1>"Natter"</h1>
             <p>"Pick a name to join. Add a password to sign in from other browsers later; with one, the same form signs you in again."</p>

@@ -1,45 +1,61 @@
-//! The room's message list: stored messages (one's own with Edit and Delete; a run of one
-//! author's under one name and avatar), system lines, one's messages still on their way, the
-//! "New messages" divider, and "Jump to latest" while scrolled up.
+//! The room's message list: stored messages (a run of one author's under one name and
+//! avatar), system lines, day dividers, one's messages still on their way, the "New messages"
+//! divider, and "Jump to latest" while scrolled up.
 
 use super::{
     browser,
+    clock::{self, Stamp},
     connection::{Connection, put},
+    message::{Message, OutgoingLine},
 };
-use leptos::{
-    either::{EitherOf3, EitherOf4},
-    ev::SubmitEvent,
-    html,
-    prelude::*,
-};
-use natter_contract::{ChatMessage, MessageKind, Page};
+use leptos::{either::EitherOf5, html, prelude::*};
+use natter_contract::{ChatMessage, MessageKind, Page, User};
 use natter_session::{Outgoing, OutgoingState};
 
-/// One line of the list: a stored message, one of ours still on its way, or the place where
-/// the unread part begins.
+/// One line of the list.
 #[derive(Clone, PartialEq)]
 enum Line {
     /// `grouped`: it follows a message of the same author closely, so it goes under their
     /// name and avatar instead of repeating them.
-    Stored(ChatMessage, bool),
+    Stored {
+        message: ChatMessage,
+        grouped: bool,
+        stamp: Stamp,
+    },
+    /// One of ours still on its way.
     Outgoing(Outgoing),
+    /// Where the unread part begins.
     NewMessages,
+    /// Where a day begins: "Today", "Yesterday", "Tuesday, 1 December 2026".
+    Day(String),
 }
 
 impl Line {
     /// Keyed by id, state and revision, so a line is redrawn when it changes from pending to
-    /// sent, and when it is edited or deleted.
-    fn key(&self) -> (String, u8, u64, bool) {
+    /// sent, when it is edited or deleted, and when its time is shown in another zone.
+    fn key(&self) -> (String, u8, u64, bool, String) {
         match self {
-            Line::Stored(m, grouped) => {
+            Line::Stored {
+                message: m,
+                grouped,
+                stamp,
+            } => {
                 let revision = m.revision.map_or(0, |r| r.seq);
-                (m.client_id.clone(), 0, revision, *grouped)
+                (
+                    m.client_id.clone(),
+                    0,
+                    revision,
+                    *grouped,
+                    stamp.full.clone(),
+                )
             }
             Line::Outgoing(o) => {
                 let failed = matches!(o.state, OutgoingState::Failed(_));
-                (o.client_id.clone(), if failed { 2 } else { 1 }, 0, false)
+                let state = if failed { 2 } else { 1 };
+                (o.client_id.clone(), state, 0, false, String::new())
             }
-            Line::NewMessages => (String::new(), 3, 0, false),
+            Line::NewMessages => (String::new(), 3, 0, false, String::new()),
+            Line::Day(label) => (String::new(), 4, 0, false, label.clone()),
         }
     }
 }
@@ -57,23 +73,49 @@ fn continues(previous: Option<&ChatMessage>, message: &ChatMessage) -> bool {
     })
 }
 
-/// Number of avatar colours in the style sheet (`.avatar.c0` … `.avatar.c11`): classes, not
-/// inline styles, which a Content-Security-Policy would block.
-const AVATAR_COLOURS: u32 = 12;
-
-/// The avatar's colour class, the same for a name on every page (FNV-1a of the name, ASCII
-/// case folded: `to_lowercase` here cost the page 5.3 KB of brotli wasm, BENCHMARKS.md).
-fn avatar_colour(name: &str) -> String {
-    let hash = name.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0193)
-    });
-    format!("avatar c{}", hash % AVATAR_COLOURS)
-}
-
 /// The newest message of `me` that can still be edited (the Up arrow's target).
 pub fn last_editable(messages: &[ChatMessage], me: i64) -> Option<u64> {
     let mine = |m: &&ChatMessage| m.author.id == me && m.kind.is_message() && !m.is_deleted();
     messages.iter().rev().find(mine).map(|m| m.seq)
+}
+
+/// The lines for `stored` (oldest first): a day divider before each day's first line, the
+/// "New messages" divider before the first message by someone else after `unread_from`, and
+/// runs of one author grouped within a day. `stamp` shows an instant in the zone shown;
+/// `today` is that zone's day, once the page knows it.
+fn stored_lines(
+    stored: Vec<ChatMessage>,
+    unread_from: Option<u64>,
+    me: i64,
+    stamp: impl Fn(i64) -> Stamp,
+    today: Option<i64>,
+) -> Vec<Line> {
+    let mut lines = Vec::with_capacity(stored.len() + 2);
+    let mut divided = false;
+    let mut previous: Option<(ChatMessage, i64)> = None;
+    for message in stored {
+        let stamp = stamp(message.sent_at);
+        let new_day = previous.as_ref().is_none_or(|(_, day)| *day != stamp.day);
+        let mut grouped = !new_day && continues(previous.as_ref().map(|(m, _)| m), &message);
+        if new_day {
+            lines.push(Line::Day(clock::day_label(&stamp, today)));
+        }
+        let unread = unread_from.is_some_and(|from| {
+            message.seq > from && message.author.id != me && message.kind.is_message()
+        });
+        if !divided && unread {
+            divided = true;
+            grouped = false;
+            lines.push(Line::NewMessages);
+        }
+        previous = Some((message.clone(), stamp.day));
+        lines.push(Line::Stored {
+            message,
+            grouped,
+            stamp,
+        });
+    }
+    lines
 }
 
 /// `editing`: the seq of the message whose edit form is open.
@@ -81,7 +123,7 @@ pub fn last_editable(messages: &[ChatMessage], me: i64) -> Option<u64> {
 pub fn MessageList(
     conn: Connection,
     snapshot: Page,
-    me: i64,
+    me: User,
     editing: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let list = NodeRef::<html::Ul>::new();
@@ -92,6 +134,9 @@ pub fn MessageList(
         .into_iter()
         .filter(|m| !m.kind.is_change())
         .collect();
+    // Times are in UTC until the page runs in the browser (`clock`).
+    let local = expect_context::<clock::LocalTime>().0;
+    let me_id = me.id;
     // Until the session takes over, the snapshot is shown as rendered on the server, so
     // hydration finds exactly the same list and nothing flashes.
     let lines = move || {
@@ -100,24 +145,10 @@ pub fn MessageList(
             .get()
             .filter(|_| conn.room.get() == snapshot_room)
             .unwrap_or_else(|| snapshot_messages.clone());
-        let from = conn.unread_from.get();
-        let mut lines = Vec::with_capacity(stored.len() + 1);
-        let mut divided = false;
-        let mut previous: Option<ChatMessage> = None;
-        for message in stored {
-            let mut grouped = continues(previous.as_ref(), &message);
-            if !divided
-                && from.is_some_and(|from| {
-                    message.seq > from && message.author.id != me && message.kind.is_message()
-                })
-            {
-                divided = true;
-                grouped = false;
-                lines.push(Line::NewMessages);
-            }
-            previous = Some(message.clone());
-            lines.push(Line::Stored(message, grouped));
-        }
+        let local = local.get();
+        let today = local.then(|| clock::stamp(browser::now_ms(), true).day);
+        let stamp = |ms| clock::stamp(ms, local);
+        let mut lines = stored_lines(stored, conn.unread_from.get(), me_id, stamp, today);
         lines.extend(conn.pending.get().into_iter().map(Line::Outgoing));
         lines
     };
@@ -155,15 +186,17 @@ pub fn MessageList(
             // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
-                    Line::Stored(m, _) if !m.kind.is_message() => EitherOf4::D(view! {
-                        <li class="system" data-seq=m.seq>{system_line(&m)}</li>
+                    Line::Stored { message: m, stamp, .. } if !m.kind.is_message() => EitherOf5::D(view! {
+                        <li class="system" data-seq=m.seq title=stamp.full>{system_line(&m)}</li>
                     }),
-                    Line::Stored(m, grouped) => {
-                        let mine = m.author.id == me;
-                        EitherOf4::A(view! { <Message conn m mine grouped editing/> })
+                    Line::Stored { message: m, grouped, stamp } => {
+                        let me = me.clone();
+                        EitherOf5::A(view! { <Message conn m me grouped stamp editing/> })
                     }
-                    Line::Outgoing(o) => EitherOf4::B(view! { <OutgoingLine conn o/> }),
-                    Line::NewMessages => EitherOf4::C(view! { <li class="divider" role="separator">"New messages"</li> }),
+                    Line::Outgoing(o) => EitherOf5::B(view! { <OutgoingLine conn o/> }),
+                    // No `role="separator"`: a list holds only list items (axe's `list` rule).
+                    Line::NewMessages => EitherOf5::C(view! { <li class="divider">"New messages"</li> }),
+                    Line::Day(label) => EitherOf5::E(view! { <li class="day">{label}</li> }),
                 }}
             </For>
         </ul>
@@ -183,128 +216,9 @@ fn system_line(m: &ChatMessage) -> String {
     format!("{} {what}", m.author.name)
 }
 
-/// A stored message; one's own, unless deleted, has Edit and Delete, shown on hover and on
-/// keyboard focus (CSS), and its edit form in place of the body while `editing` names it.
-#[component]
-fn Message(
-    conn: Connection,
-    m: ChatMessage,
-    mine: bool,
-    grouped: bool,
-    editing: RwSignal<Option<u64>>,
-) -> impl IntoView {
-    let seq = m.seq;
-    let deleted = m.is_deleted();
-    let edited = m.revision.is_some() && !deleted;
-    let body = m.body.clone();
-    let shown = move || {
-        // Either*, not `into_any`: type erasure costs the page ~25 KB of wasm (BENCHMARKS.md).
-        if deleted {
-            EitherOf3::A(view! { <span class="body deleted">"message deleted"</span> })
-        } else if editing.get() == Some(seq) {
-            EitherOf3::B(view! { <EditForm conn seq body=body.clone() editing/> })
-        } else {
-            EitherOf3::C(view! {
-                <span class="body">{body.clone()}</span>
-                {edited.then(|| view! { <span class="edited">" (edited)"</span> })}
-            })
-        }
-    };
-    let on_delete = move |_| {
-        if browser::confirm("Delete this message? This cannot be undone.") {
-            conn.delete(seq);
-        }
-    };
-    let initial: String = m
-        .author
-        .name
-        .chars()
-        .take(1)
-        .flat_map(char::to_uppercase)
-        .collect();
-    let avatar = avatar_colour(&m.author.name);
-    view! {
-        <li class=if grouped { "sent grouped" } else { "sent" } data-seq=seq data-mine=mine.then_some("true")
-            data-edited=edited.then_some("true") data-deleted=deleted.then_some("true")>
-            // A grouped line keeps its name for screen readers only.
-            <span class=avatar aria-hidden="true">{initial}</span>
-            <span class="author">{m.author.name}</span>
-            {shown}
-            {(mine && !deleted).then(|| view! {
-                <span class="actions" role="group" aria-label="Message actions">
-                    <button class="edit" on:click=move |_| editing.set(Some(seq))>"Edit"</button>
-                    <button class="delete" on:click=on_delete>"Delete"</button>
-                </span>
-            })}
-        </li>
-    }
-}
-
-/// In place of a message's body: Enter saves, Esc (or Cancel) leaves it as it was; either way
-/// the composer gets the focus back.
-#[component]
-fn EditForm(
-    conn: Connection,
-    seq: u64,
-    body: String,
-    editing: RwSignal<Option<u64>>,
-) -> impl IntoView {
-    let input = NodeRef::<html::Input>::new();
-    Effect::new(move |_| {
-        if let Some(el) = input.get() {
-            let _ = el.focus();
-        }
-    });
-    let close = move || {
-        editing.set(None);
-        browser::focus("input");
-    };
-    let on_submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let Some(el) = input.get() else { return };
-        if conn.edit(seq, el.value()) {
-            close();
-        }
-    };
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            close();
-        }
-    };
-    view! {
-        <form class="edit-form" on:submit=on_submit>
-            <input class="edit-input" node_ref=input value=body aria-label="Edit message" on:keydown=on_keydown/>
-            <button type="submit">"Save"</button>
-            <button type="button" on:click=move |_| close()>"Cancel"</button>
-        </form>
-    }
-}
-
-#[component]
-fn OutgoingLine(conn: Connection, o: Outgoing) -> impl IntoView {
-    let (class, error) = match &o.state {
-        OutgoingState::Failed(e) => ("failed", Some(e.message.clone())),
-        _ => ("pending", None),
-    };
-    let retry_id = o.client_id.clone();
-    let discard_id = o.client_id.clone();
-    view! {
-        <li class=class data-client-id=o.client_id.clone()>
-            <span class="body">{o.body}</span>
-            {error.map(|e| view! {
-                <span class="why">{e}</span>
-                <button class="retry" on:click=move |_| conn.retry(retry_id.clone())>"Retry"</button>
-                <button class="discard" on:click=move |_| conn.discard(discard_id.clone())>"Discard"</button>
-            })}
-        </li>
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use natter_contract::User;
 
     fn said(author: i64, at: i64, kind: MessageKind) -> ChatMessage {
         ChatMessage {
@@ -321,6 +235,7 @@ mod tests {
             kind,
             target: None,
             revision: None,
+            markup: None,
         }
     }
 
@@ -342,16 +257,41 @@ mod tests {
     }
 
     #[test]
-    fn a_names_avatar_colour_is_stable_and_case_blind() {
-        assert_eq!(avatar_colour("Ann"), avatar_colour("ann"));
-        let colours: std::collections::BTreeSet<_> =
-            ["ann", "bob", "cy", "dee", "eve", "fay", "gus", "hal"]
-                .map(avatar_colour)
-                .into();
-        assert!(
-            colours.len() > 3,
-            "names spread over the palette: {colours:?}"
+    fn each_day_opens_with_a_divider_that_breaks_the_run() {
+        let day = 86_400_000;
+        let stored = vec![
+            said(1, day - 60_000, MessageKind::Message),
+            said(1, day - 30_000, MessageKind::Message),
+            said(1, day + 30_000, MessageKind::Message),
+            said(2, day + 60_000, MessageKind::Message),
+        ];
+        let lines = stored_lines(stored, None, 1, clock::utc, None);
+        let shape: Vec<String> = lines
+            .iter()
+            .map(|line| match line {
+                Line::Day(label) => label.clone(),
+                Line::Stored { grouped, .. } => format!("grouped={grouped}"),
+                _ => "other".into(),
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                "Thursday, 1 January 1970",
+                "grouped=false",
+                "grouped=true",
+                "Friday, 2 January 1970",
+                "grouped=false",
+                "grouped=false",
+            ]
         );
-        assert!(colours.iter().all(|c| c.starts_with("avatar c")));
+        let lines = stored_lines(
+            vec![said(2, 0, MessageKind::Message)],
+            None,
+            1,
+            clock::utc,
+            Some(0),
+        );
+        assert!(matches!(&lines[0], Line::Day(label) if label == "Today"));
     }
 }

@@ -5,9 +5,12 @@
 #[cfg_attr(not(feature = "hydrate"), path = "browser_ssr.rs")]
 mod browser;
 mod chat;
+mod clock;
 mod connection;
 mod join;
+mod markdown;
 mod members;
+mod message;
 mod messages;
 mod sidebar;
 
@@ -49,6 +52,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     // One connection for the page's life: switching rooms keeps it, and each room its timeline.
     provide_context(connection::Connection::new(DEFAULT_ROOM));
+    clock::LocalTime::provide();
     view! {
         <Router>
             // Async: the HTML is sent once the history has loaded, complete, so it reads

@@ -34,7 +34,7 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
         }
     };
     view! {
-        <nav class="sidebar" aria-label="Rooms and direct messages">
+        <nav class="sidebar" id="sidebar" tabindex="-1" aria-label="Rooms and direct messages">
             <div class="me">
                 <span id="me">{me.user.name.clone()}</span>
                 <SignOutForm/>
@@ -60,8 +60,17 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
 
 #[component]
 fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
-    let room = line.room.clone();
-    let current = Signal::derive(move || conn.room.get() == room);
+    // Plain closures over the page's signals, not `Signal::derive`: a row the `For` has just
+    // dropped may still see one last change of `conn.room`, and a derived signal is gone with
+    // the row (a panic, creating one room after another).
+    let current = {
+        let room = line.room.clone();
+        move || conn.room.with(|shown| *shown == room)
+    };
+    let aria_current = {
+        let current = current.clone();
+        move || current().then_some("page")
+    };
     let unread = line.unread;
     let dm = line.kind == RoomKind::Dm;
     let key = line.room.clone();
@@ -69,7 +78,7 @@ fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
     view! {
         <li class:current=current data-room=line.room.clone()>
             {dm.then(|| view! { <PresenceDot online/> })}
-            <a href=href(&line) aria-current=move || current.get().then_some("page")>{room_title(&line)}</a>
+            <a href=href(&line) aria-current=aria_current>{room_title(&line)}</a>
             {(unread > 0).then(|| view! { <span class="unread" aria-label="unread messages">{unread}</span> })}
         </li>
     }
@@ -146,7 +155,7 @@ fn Directory(rooms: Signal<Vec<Joined>>, conn: Connection) -> impl IntoView {
             <For each=others key=|info| (info.room.clone(), info.members) let(info)>
                 <li data-room=info.room.clone()>
                     <a href=format!("/r/{}", info.room)>"#" {info.room.clone()}</a>
-                    <span class="members">{info.members} " members"</span>
+                    <span class="member-count">{info.members} " members"</span>
                     <span class="topic">{info.topic}</span>
                 </li>
             </For>

@@ -325,6 +325,7 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
                     id: message.id,
                     seq: message.seq,
                     sent_at: message.sent_at,
+                    markup: message.markup.clone(),
                 })
             }
             Err(error) => {

@@ -80,6 +80,13 @@ impl MessageKind {
 }
 
 impl ChatMessage {
+    /// What the body shows: the server's tree, or the plain text it stands for.
+    pub fn blocks(&self) -> Vec<natter_markup::Block> {
+        self.markup
+            .clone()
+            .unwrap_or_else(|| natter_markup::plain(&self.body))
+    }
+
     pub fn is_deleted(&self) -> bool {
         self.revision.is_some_and(|r| r.deleted)
     }
@@ -99,10 +106,10 @@ impl ChatMessage {
             return false;
         }
         let deleted = change.kind == MessageKind::Delete;
-        self.body = if deleted {
-            String::new()
+        (self.body, self.markup) = if deleted {
+            (String::new(), None)
         } else {
-            change.body.clone()
+            (change.body.clone(), change.markup.clone())
         };
         self.revision = Some(Revision {
             seq: change.seq,
@@ -133,6 +140,7 @@ mod tests {
             kind,
             target,
             revision: None,
+            markup: None,
         }
     }
 

@@ -17,6 +17,7 @@ mod names;
 mod people;
 mod validate;
 
+pub use natter_markup::{Block, Inline, markup};
 pub use validate::{JsonObject, room_name};
 
 use serde::{Deserialize, Serialize};
@@ -166,6 +167,10 @@ pub struct ChatMessage {
     /// For a message: the latest edit or delete its body reflects; `None` if never changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<Revision>,
+    /// The body's Markdown tree (`natter_markup::markup`), made by the server; `None`, and
+    /// left out on the wire, when the body is plain text. Derived from `body`, never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<Vec<natter_markup::Block>>,
 }
 
 /// What a line of a room's history is. System lines are stored and numbered like messages, so
@@ -219,6 +224,9 @@ pub struct Sent {
     pub id: i64,
     pub seq: u64,
     pub sent_at: i64,
+    /// The stored message's `markup`, for a client that places it from the ack alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup: Option<Vec<natter_markup::Block>>,
 }
 
 pub type SendAck = Ack<Sent>;

@@ -136,6 +136,7 @@ mod tests {
             id: 7,
             seq: 3,
             sent_at: 1,
+            markup: None,
         });
         assert_eq!(
             serde_json::to_value(&ok).unwrap(),

@@ -81,6 +81,7 @@ pub(super) fn message(room: &str, seq: u64, author: i64) -> ChatMessage {
         kind: natter_contract::MessageKind::Message,
         target: None,
         revision: None,
+        markup: None,
     }
 }
 

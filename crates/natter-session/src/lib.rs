@@ -292,6 +292,7 @@ impl Session {
                         kind: natter_contract::MessageKind::Message,
                         target: None,
                         revision: None,
+                        markup: sent.markup,
                     };
                     actions.extend(self.on_message(message));
                 }

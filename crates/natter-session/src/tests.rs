@@ -21,6 +21,7 @@ fn stored(seq: u64, client_id: &str, body: &str) -> ChatMessage {
         kind: natter_contract::MessageKind::Message,
         target: None,
         revision: None,
+        markup: None,
     }
 }
 
@@ -29,6 +30,7 @@ fn sent(seq: u64) -> Sent {
         id: seq as i64,
         seq,
         sent_at: 0,
+        markup: None,
     }
 }
 

@@ -135,6 +135,7 @@ mod tests {
             kind: natter_contract::MessageKind::Message,
             target: None,
             revision: None,
+            markup: None,
         }
     }
 

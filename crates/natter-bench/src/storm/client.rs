@@ -308,6 +308,7 @@ mod tests {
             kind: natter_contract::MessageKind::Message,
             target: None,
             revision: None,
+            markup: None,
         };
         Page {
             room: room.into(),
