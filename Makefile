@@ -11,7 +11,7 @@ export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
 # Asset names carry a content hash, listed in target/release/hash.txt by cargo-leptos.
 export LEPTOS_HASH_FILES ?= true
 
-.PHONY: run test setup setup-test build lint test-rust e2e fuzz fuzz-smoke clean
+.PHONY: run test setup setup-test build lint test-rust e2e fuzz fuzz-smoke clean screenshots
 
 run: setup build
 	target/release/natter $(ARGS)
@@ -39,6 +39,11 @@ test-rust:
 
 e2e:
 	cd end2end && npx playwright test
+
+# The README's pictures: desktop and 360 px, light and dark.
+screenshots: setup-test build
+	cd end2end && npx playwright test screenshots
+	mkdir -p docs/screenshots && cp target/screenshots/*.png docs/screenshots/
 
 fuzz:
 	scripts/fuzz.sh 60

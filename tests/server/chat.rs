@@ -182,3 +182,69 @@ async fn polling_clients_chat_with_websocket_clients() {
     );
     assert_eq!(parse_ack(&packets[1], 5).unwrap()["ok"]["seq"], 1);
 }
+
+#[tokio::test]
+async fn a_message_with_markdown_carries_its_tree_everywhere_and_a_plain_one_none() {
+    use crate::people::{next_event, ok, say, users};
+    let server = start(test_config()).await;
+    let [ana, bob] = users(&server, ["ana", "bob"]).await;
+    let mut a = WsClient::join_as(&server, &ana).await;
+    let mut b = WsClient::join_as(&server, &bob).await;
+    ok(&mut b, "sync", json!({ "room": "general", "after_seq": 0 })).await;
+    let start = ok(&mut a, "sync", json!({ "room": "general", "after_seq": 0 })).await;
+    let base = start["latest_seq"].as_u64().unwrap();
+
+    // A plain line costs the wire nothing: no tree, live or in the ack.
+    let plain = ok(&mut a, "chat message", say("general", "just words")).await;
+    assert!(plain.get("markup").is_none(), "{plain}");
+    let live = next_event(&mut b, "chat message").await;
+    assert!(live.get("markup").is_none(), "{live}");
+
+    let body = "**hi** @bob <script>x()</script> [x](javascript:alert(1))";
+    let tree = json!([{ "p": [
+        { "strong": [{ "t": "hi" }] }, { "t": " " }, { "at": "bob" },
+        { "t": " <script>x()</script> [x](javascript:alert(1))" },
+    ] }]);
+    let sent = ok(&mut a, "chat message", say("general", body)).await;
+    assert_eq!(
+        sent["markup"], tree,
+        "the ack, for a client that places it from the ack"
+    );
+    let live = next_event(&mut b, "chat message").await;
+    assert_eq!((&live["body"], &live["markup"]), (&json!(body), &tree));
+
+    // Read back (sync, history) it is parsed again, the same.
+    let page = ok(
+        &mut b,
+        "sync",
+        json!({ "room": "general", "after_seq": base }),
+    )
+    .await;
+    let rows = page["messages"].as_array().unwrap();
+    assert!(rows[0].get("markup").is_none());
+    assert_eq!(rows[1]["markup"], tree);
+
+    // An edit brings its own tree, and the message shows it; a plain edit drops it.
+    let seq = sent["seq"].as_u64().unwrap();
+    let edit = |body: &str| json!({ "room": "general", "seq": seq, "client_id": client_id(), "body": body });
+    ok(&mut a, "edit message", edit("_soft_")).await;
+    let change = next_event(&mut b, "chat message").await;
+    assert_eq!(
+        change["markup"],
+        json!([{ "p": [{ "em": [{ "t": "soft" }] }] }])
+    );
+    ok(&mut a, "edit message", edit("plain again")).await;
+    next_event(&mut b, "chat message").await;
+    let page = ok(
+        &mut b,
+        "history",
+        json!({ "room": "general", "before_seq": seq + 1 }),
+    )
+    .await;
+    let message = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (message["seq"].as_u64(), &message["body"]),
+        (Some(seq), &json!("plain again"))
+    );
+    assert!(message.get("markup").is_none(), "{message}");
+}
