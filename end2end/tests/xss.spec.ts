@@ -45,7 +45,7 @@ async function injected(page: Page) {
           if (attr.startsWith("on") || attr === "srcdoc" || attr === "style") bad.push(`${el.tagName}[${attr}]`);
         }
         const href = el.getAttribute("href");
-        if (href !== null && !/^(https?:\/\/|mailto:|\/(?!\/))/i.test(href)) bad.push(`href=${href}`);
+        if (href !== null && !/^(https?:\/\/|mailto:|\/(?![\/\\]))/i.test(href)) bad.push(`href=${href}`);
       }
     }
     return bad;

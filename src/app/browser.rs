@@ -41,15 +41,56 @@ pub fn local_stamp(ms: i64) -> super::clock::Stamp {
         "default",
         &options(&[("dateStyle", "full"), ("timeStyle", "short")]),
     );
-    // Minutes west of UTC at that instant (so across a DST change too).
-    let offset_ms = (at.get_timezone_offset() * 60_000.0) as i64;
     super::clock::Stamp {
-        day: (ms - offset_ms).div_euclid(86_400_000),
+        day: super::clock::day(ms, true),
         clock: clock.into(),
         full: full.into(),
         date: date.into(),
-        iso: super::clock::iso(ms),
     }
+}
+
+/// Notifications, where the browser has them (only secure contexts do: https or localhost).
+fn notifications() -> bool {
+    web_sys::window()
+        .is_some_and(|w| js_sys::Reflect::has(&w, &"Notification".into()).unwrap_or(false))
+}
+
+/// Whether the reader has not yet said yes or no to notifications (so the page may offer).
+pub fn may_ask_notifications() -> bool {
+    notifications()
+        && web_sys::Notification::permission() == web_sys::NotificationPermission::Default
+}
+
+/// Asks for the permission; call only from a user's gesture (a click), as browsers require.
+pub fn ask_notifications() {
+    if notifications() {
+        web_sys::Notification::request_permission().ok();
+    }
+}
+
+/// A notification, if the page is hidden and the reader allowed them; `tag` replaces an
+/// earlier one of the same room instead of piling up.
+pub fn notify(title: &str, body: &str, tag: &str) {
+    let hidden = web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden());
+    if !hidden
+        || !notifications()
+        || web_sys::Notification::permission() != web_sys::NotificationPermission::Granted
+    {
+        return;
+    }
+    let options = web_sys::NotificationOptions::new();
+    options.set_body(body);
+    options.set_tag(tag);
+    web_sys::Notification::new_with_options(title, &options).ok();
+}
+
+/// How far the reader's zone is ahead of UTC at `ms` (so across a DST change too).
+pub fn utc_offset_ms(ms: i64) -> i64 {
+    let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    // `getTimezoneOffset` is minutes *behind* UTC.
+    -(at.get_timezone_offset() * 60_000.0) as i64
 }
 
 /// localStorage as JSON; a missing or unreadable entry is `None`, a failed write is logged.

@@ -16,6 +16,18 @@ pub fn local_stamp(ms: i64) -> super::clock::Stamp {
     super::clock::utc(ms)
 }
 
+pub fn may_ask_notifications() -> bool {
+    false
+}
+
+pub fn ask_notifications() {}
+
+pub fn notify(_: &str, _: &str, _: &str) {}
+
+pub fn utc_offset_ms(_: i64) -> i64 {
+    0
+}
+
 pub mod storage {
     pub fn load<T>(_: &str) -> Option<T> {
         None

@@ -5,6 +5,7 @@ use super::{
     connection::{self, Connection},
     join::{JoinForm, JoinRoomForm, refusal},
     members::MemberList,
+    message::sends,
     messages::{MessageList, last_editable},
     sidebar::{Sidebar, room_title},
 };
@@ -250,7 +251,7 @@ fn Composer(
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         let empty = input.get().is_some_and(|el| el.value().is_empty());
         match ev.key().as_str() {
-            "Enter" if !ev.shift_key() && !ev.is_composing() => {
+            _ if sends(&ev) => {
                 ev.prevent_default();
                 send();
             }

@@ -36,8 +36,6 @@ pub struct Stamp {
     pub full: String,
     /// "Thursday, 3 December 2026", for a day divider.
     pub date: String,
-    /// `<time datetime>`: RFC 3339 in UTC, whatever the zone shown.
-    pub iso: String,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -45,24 +43,25 @@ const DAY_MS: i64 = 86_400_000;
 /// `ms` (Unix milliseconds) in UTC. Out-of-range instants (no message has one) show as the
 /// epoch rather than failing a render.
 pub fn utc(ms: i64) -> Stamp {
-    let at = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let at = utc_at(ms);
     let (year, month, day) = at.to_calendar_date();
     let date = format!("{}, {day} {month} {year}", at.weekday());
     let clock = format!("{:02}:{:02}", at.hour(), at.minute());
     Stamp {
         day: ms.div_euclid(DAY_MS),
         full: format!("{date} at {clock} UTC"),
-        iso: iso(ms),
         clock,
         date,
     }
 }
 
-/// RFC 3339 in UTC, to the second.
+fn utc_at(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// `<time datetime>`: RFC 3339 in UTC, to the second, whatever the zone shown.
 pub fn iso(ms: i64) -> String {
-    let at = OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let at = utc_at(ms);
     let (year, month, day) = at.to_calendar_date();
     format!(
         "{year:04}-{:02}-{day:02}T{:02}:{:02}:{:02}Z",
@@ -81,6 +80,13 @@ pub fn stamp(ms: i64, local: bool) -> Stamp {
     } else {
         utc(ms)
     }
+}
+
+/// The day of `ms` (days since 1970-01-01) in the reader's zone once `local`, in UTC before:
+/// only the zone's offset, none of the formatting `stamp` does.
+pub fn day(ms: i64, local: bool) -> i64 {
+    let offset_ms = if local { browser::utc_offset_ms(ms) } else { 0 };
+    (ms + offset_ms).div_euclid(DAY_MS)
 }
 
 /// What a day divider says: "Today" and "Yesterday" once the page knows the reader's day
@@ -105,9 +111,9 @@ mod tests {
         assert_eq!(stamp.clock, "14:05");
         assert_eq!(stamp.date, "Thursday, 3 December 2026");
         assert_eq!(stamp.full, "Thursday, 3 December 2026 at 14:05 UTC");
-        assert_eq!(stamp.iso, "2026-12-03T14:05:09Z");
+        assert_eq!(iso(ms), "2026-12-03T14:05:09Z");
         assert_eq!(utc(ms - 14 * 3_600_000 - 6 * 60_000).day, stamp.day - 1);
-        assert_eq!(utc(-1).iso, "1969-12-31T23:59:59Z");
+        assert_eq!(iso(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]

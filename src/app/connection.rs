@@ -79,7 +79,8 @@ impl Connection {
         }
     }
 
-    /// Run `f` on the driver (once started), then copy what it holds into the signals.
+    /// Run `f` on the driver (once started), then copy what it holds into the signals, and
+    /// notify of the DMs and mentions it heard (only while the page is hidden).
     fn with_driver<R: Default>(self, f: impl FnOnce(&mut Driver<BrowserIo>) -> R) -> R {
         let Some(driver) = self.driver.get_value() else {
             return R::default();
@@ -89,6 +90,16 @@ impl Connection {
         d.set_focused(browser::has_focus());
         let result = f(&mut d);
         self.copy(&d);
+        let alerts = d.take_alerts();
+        drop(d);
+        for alert in alerts {
+            let title = if alert.dm {
+                alert.from
+            } else {
+                format!("{} in #{}", alert.from, alert.room)
+            };
+            browser::notify(&title, &alert.text, &alert.room);
+        }
         result
     }
 

@@ -1,7 +1,12 @@
 //! One line of the list: a stored message (its avatar, name, time and Markdown body; one's
 //! own with Edit and Delete and the edit form), or one of ours still on its way.
 
-use super::{browser, clock::Stamp, connection::Connection, markdown::Body};
+use super::{
+    browser,
+    clock::{self, LocalTime},
+    connection::Connection,
+    markdown::Body,
+};
 use leptos::{either::EitherOf3, ev::SubmitEvent, html, prelude::*};
 use natter_contract::{ChatMessage, User};
 use natter_session::{Outgoing, OutgoingState};
@@ -27,7 +32,6 @@ pub fn Message(
     m: ChatMessage,
     me: User,
     grouped: bool,
-    stamp: Stamp,
     editing: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let seq = m.seq;
@@ -62,13 +66,17 @@ pub fn Message(
         .flat_map(char::to_uppercase)
         .collect();
     let avatar = avatar_colour(&m.author.name);
+    // In the reader's zone once the page runs in the browser; the line itself stays.
+    let (at, local) = (m.sent_at, expect_context::<LocalTime>().0);
+    let clock_text = move || clock::stamp(at, local.get()).clock;
+    let full = move || clock::stamp(at, local.get()).full;
     view! {
         <li class=if grouped { "sent grouped" } else { "sent" } data-seq=seq data-mine=mine.then_some("true")
             data-edited=edited.then_some("true") data-deleted=deleted.then_some("true")>
             // A grouped line keeps its name for screen readers only, and its time on hover.
             <span class=avatar aria-hidden="true">{initial}</span>
             <span class="author">{m.author.name}</span>
-            <time class="at" datetime=stamp.iso title=stamp.full>{stamp.clock}</time>
+            <time class="at" datetime=clock::iso(at) title=full>{clock_text}</time>
             {shown}
             {(mine && !deleted).then(|| view! {
                 <span class="actions" role="group" aria-label="Message actions">
@@ -78,6 +86,12 @@ pub fn Message(
             })}
         </li>
     }
+}
+
+/// Enter sends (or saves) and Shift+Enter is a new line, as in Slack and Zulip; not while an
+/// input method is composing a character.
+pub(super) fn sends(ev: &leptos::ev::KeyboardEvent) -> bool {
+    ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing()
 }
 
 /// In place of a message's body: Enter saves (Shift+Enter is a new line, as in the composer),
@@ -113,7 +127,7 @@ fn EditForm(
             ev.prevent_default();
             close();
         }
-        "Enter" if !ev.shift_key() && !ev.is_composing() => {
+        _ if sends(&ev) => {
             ev.prevent_default();
             save();
         }

@@ -4,7 +4,7 @@
 
 use super::{
     browser,
-    clock::{self, Stamp},
+    clock::{self, LocalTime},
     connection::{Connection, put},
     message::{Message, OutgoingLine},
 };
@@ -17,11 +17,7 @@ use natter_session::{Outgoing, OutgoingState};
 enum Line {
     /// `grouped`: it follows a message of the same author closely, so it goes under their
     /// name and avatar instead of repeating them.
-    Stored {
-        message: ChatMessage,
-        grouped: bool,
-        stamp: Stamp,
-    },
+    Stored { message: ChatMessage, grouped: bool },
     /// One of ours still on its way.
     Outgoing(Outgoing),
     /// Where the unread part begins.
@@ -32,22 +28,15 @@ enum Line {
 
 impl Line {
     /// Keyed by id, state and revision, so a line is redrawn when it changes from pending to
-    /// sent, when it is edited or deleted, and when its time is shown in another zone.
+    /// sent, and when it is edited or deleted (its time follows the zone by itself).
     fn key(&self) -> (String, u8, u64, bool, String) {
         match self {
             Line::Stored {
                 message: m,
                 grouped,
-                stamp,
             } => {
                 let revision = m.revision.map_or(0, |r| r.seq);
-                (
-                    m.client_id.clone(),
-                    0,
-                    revision,
-                    *grouped,
-                    stamp.full.clone(),
-                )
+                (m.client_id.clone(), 0, revision, *grouped, String::new())
             }
             Line::Outgoing(o) => {
                 let failed = matches!(o.state, OutgoingState::Failed(_));
@@ -81,23 +70,26 @@ pub fn last_editable(messages: &[ChatMessage], me: i64) -> Option<u64> {
 
 /// The lines for `stored` (oldest first): a day divider before each day's first line, the
 /// "New messages" divider before the first message by someone else after `unread_from`, and
-/// runs of one author grouped within a day. `stamp` shows an instant in the zone shown;
-/// `today` is that zone's day, once the page knows it.
+/// runs of one author grouped within a day: days of the reader's zone once `local`, of UTC
+/// before; `today` is that zone's day, once the page knows it.
 fn stored_lines(
     stored: Vec<ChatMessage>,
     unread_from: Option<u64>,
     me: i64,
-    stamp: impl Fn(i64) -> Stamp,
+    local: bool,
     today: Option<i64>,
 ) -> Vec<Line> {
     let mut lines = Vec::with_capacity(stored.len() + 2);
     let mut divided = false;
     let mut previous: Option<(ChatMessage, i64)> = None;
     for message in stored {
-        let stamp = stamp(message.sent_at);
-        let new_day = previous.as_ref().is_none_or(|(_, day)| *day != stamp.day);
+        let day = clock::day(message.sent_at, local);
+        let new_day = previous
+            .as_ref()
+            .is_none_or(|(_, previous)| *previous != day);
         let mut grouped = !new_day && continues(previous.as_ref().map(|(m, _)| m), &message);
         if new_day {
+            let stamp = clock::stamp(message.sent_at, local);
             lines.push(Line::Day(clock::day_label(&stamp, today)));
         }
         let unread = unread_from.is_some_and(|from| {
@@ -108,12 +100,8 @@ fn stored_lines(
             grouped = false;
             lines.push(Line::NewMessages);
         }
-        previous = Some((message.clone(), stamp.day));
-        lines.push(Line::Stored {
-            message,
-            grouped,
-            stamp,
-        });
+        previous = Some((message.clone(), day));
+        lines.push(Line::Stored { message, grouped });
     }
     lines
 }
@@ -135,7 +123,7 @@ pub fn MessageList(
         .filter(|m| !m.kind.is_change())
         .collect();
     // Times are in UTC until the page runs in the browser (`clock`).
-    let local = expect_context::<clock::LocalTime>().0;
+    let local_time = expect_context::<LocalTime>().0;
     let me_id = me.id;
     // Until the session takes over, the snapshot is shown as rendered on the server, so
     // hydration finds exactly the same list and nothing flashes.
@@ -145,10 +133,9 @@ pub fn MessageList(
             .get()
             .filter(|_| conn.room.get() == snapshot_room)
             .unwrap_or_else(|| snapshot_messages.clone());
-        let local = local.get();
-        let today = local.then(|| clock::stamp(browser::now_ms(), true).day);
-        let stamp = |ms| clock::stamp(ms, local);
-        let mut lines = stored_lines(stored, conn.unread_from.get(), me_id, stamp, today);
+        let local = local_time.get();
+        let today = local.then(|| clock::day(browser::now_ms(), true));
+        let mut lines = stored_lines(stored, conn.unread_from.get(), me_id, local, today);
         lines.extend(conn.pending.get().into_iter().map(Line::Outgoing));
         lines
     };
@@ -183,15 +170,19 @@ pub fn MessageList(
             <Show when=move || conn.has_older.get()>
                 <li class="older"><button id="load-older" on:click=move |_| conn.load_older()>"Load older messages"</button></li>
             </Show>
-            // Bodies and names are text nodes: Leptos escapes them, so markup stays text.
+            // Names are text nodes and bodies the server's tree as elements and text nodes
+            // (markdown.rs): Leptos escapes text, so markup in it stays text.
             <For each=lines key=Line::key let(line)>
                 {match line {
-                    Line::Stored { message: m, stamp, .. } if !m.kind.is_message() => EitherOf5::D(view! {
-                        <li class="system" data-seq=m.seq title=stamp.full>{system_line(&m)}</li>
-                    }),
-                    Line::Stored { message: m, grouped, stamp } => {
+                    Line::Stored { message: m, .. } if !m.kind.is_message() => {
+                        let at = m.sent_at;
+                        EitherOf5::D(view! {
+                            <li class="system" data-seq=m.seq title=move || clock::stamp(at, local_time.get()).full>{system_line(&m)}</li>
+                        })
+                    }
+                    Line::Stored { message: m, grouped } => {
                         let me = me.clone();
-                        EitherOf5::A(view! { <Message conn m me grouped stamp editing/> })
+                        EitherOf5::A(view! { <Message conn m me grouped editing/> })
                     }
                     Line::Outgoing(o) => EitherOf5::B(view! { <OutgoingLine conn o/> }),
                     // No `role="separator"`: a list holds only list items (axe's `list` rule).
@@ -265,7 +256,7 @@ mod tests {
             said(1, day + 30_000, MessageKind::Message),
             said(2, day + 60_000, MessageKind::Message),
         ];
-        let lines = stored_lines(stored, None, 1, clock::utc, None);
+        let lines = stored_lines(stored, None, 1, false, None);
         let shape: Vec<String> = lines
             .iter()
             .map(|line| match line {
@@ -289,7 +280,7 @@ mod tests {
             vec![said(2, 0, MessageKind::Message)],
             None,
             1,
-            clock::utc,
+            false,
             Some(0),
         );
         assert!(matches!(&lines[0], Line::Day(label) if label == "Today"));

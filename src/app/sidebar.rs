@@ -1,6 +1,6 @@
 //! The sidebar: the user, their rooms and DMs with unread counts, and ways to find more.
 
-use super::{connection::Connection, join::SignOutForm, members::PresenceDot};
+use super::{browser, connection::Connection, join::SignOutForm, members::PresenceDot};
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use natter_contract::{Joined, Me, RoomKind, new_room_name};
@@ -39,6 +39,7 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
                 <span id="me">{me.user.name.clone()}</span>
                 <SignOutForm/>
             </div>
+            <NotificationsOffer/>
             <h2>"Rooms"</h2>
             <ul class="rooms" id="rooms">
                 <For each=of_kind(RoomKind::Public) key=|r| (r.room.clone(), r.unread) let(line)>
@@ -81,6 +82,23 @@ fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
             <a href=href(&line) aria-current=aria_current>{room_title(&line)}</a>
             {(unread > 0).then(|| view! { <span class="unread" aria-label="unread messages">{unread}</span> })}
         </li>
+    }
+}
+
+/// "Notify me": offered until the reader says yes or no, since browsers only ask on a
+/// gesture. Never on the server's page (it cannot know), so it appears after hydration.
+#[component]
+fn NotificationsOffer() -> impl IntoView {
+    let offer = RwSignal::new(false);
+    Effect::new(move |_| offer.set(browser::may_ask_notifications()));
+    let on_click = move |_| {
+        browser::ask_notifications();
+        offer.set(false);
+    };
+    view! {
+        <button id="notify" class="notify" hidden=move || !offer.get() on:click=on_click>
+            "Notify me of DMs and mentions"
+        </button>
     }
 }
 

@@ -101,10 +101,12 @@ pub fn parse(body: &str) -> Vec<Block> {
 
 /// What a body with no markup shows, without parsing: one paragraph of its text, a line
 /// break for each newline. The browser builds this for the (most) bodies the server sent no
-/// tree for, and for its own messages still on their way.
+/// tree for; its own messages still on their way show as typed until the server has them.
 pub fn plain(body: &str) -> Vec<Block> {
     let mut inlines = Vec::new();
+    // A textarea posted without JavaScript ends its lines with CRLF; the parser reads either.
     for (i, line) in body.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if i > 0 {
             inlines.push(Inline::LineBreak);
         }
@@ -145,6 +147,41 @@ pub fn safe_href(url: &str) -> Option<&str> {
         .chars()
         .any(|c| c.is_ascii_control() || c.is_whitespace());
     (clean && !rest.is_empty()).then_some(url)
+}
+
+/// The names a tree mentions (`Inline::Mention`), in order, as written. A mention inside a
+/// link's text is part of the link, not a mention (as `parse` builds it).
+pub fn mentioned(blocks: &[Block]) -> Vec<&str> {
+    let mut out = Vec::new();
+    mentioned_in_blocks(blocks, &mut out);
+    out
+}
+
+fn mentioned_in_blocks<'a>(blocks: &'a [Block], out: &mut Vec<&'a str>) {
+    for block in blocks {
+        match block {
+            Block::Paragraph(line) => mentioned_in_inlines(line, out),
+            Block::Quote(inner) => mentioned_in_blocks(inner, out),
+            Block::List { items, .. } => {
+                for item in items {
+                    mentioned_in_blocks(item, out);
+                }
+            }
+            Block::Code { .. } => {}
+        }
+    }
+}
+
+fn mentioned_in_inlines<'a>(inlines: &'a [Inline], out: &mut Vec<&'a str>) {
+    for inline in inlines {
+        match inline {
+            Inline::Mention(name) => out.push(name),
+            Inline::Emphasis(inner) | Inline::Strong(inner) | Inline::Strike(inner) => {
+                mentioned_in_inlines(inner, out)
+            }
+            Inline::Link { .. } | Inline::Text(_) | Inline::Code(_) | Inline::LineBreak => {}
+        }
+    }
 }
 
 /// Plain text of the blocks (for notifications/previews): text, code, link text, `@name`, with blocks separated by a newline.

@@ -67,6 +67,7 @@ fn a_body_without_markup_needs_no_tree_and_plain_shows_it_the_same() {
     }
     assert_eq!(markup("hello"), None);
     assert_eq!(markup("two\nlines"), None);
+    assert_eq!(markup("two\r\nlines"), None, "CRLF, from a form post");
     assert!(markup("**hi**").is_some());
     assert!(markup("hi @ann").is_some());
     assert!(markup("see https://example.com").is_some());
@@ -83,4 +84,10 @@ fn the_tree_on_the_wire_is_short_tags() {
     );
     let back: Vec<natter_markup::Block> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, tree);
+}
+
+#[test]
+fn a_tree_names_whom_it_mentions_wherever_they_are() {
+    let tree = natter_markup::parse("@ann and **@bob**\n> @cy\n- [@dee](https://x.example) `@eve`");
+    assert_eq!(natter_markup::mentioned(&tree), ["ann", "bob", "cy"]);
 }

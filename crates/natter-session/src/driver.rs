@@ -15,11 +15,13 @@ use natter_protocol::client::ClientEvent;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+mod alerts;
 mod edits;
 mod live;
 mod platform;
 mod sidebar;
 
+pub use alerts::{ALERT_TEXT_CHARS, Alert, calls_for};
 pub use platform::{ACK_TIMEOUT_MS, Clock, Emit, MemoryStorage, Storage, Ticket, Wake};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +105,10 @@ pub struct Driver<P> {
     live: Live,
     /// The shown room's members, by name.
     members: Vec<User>,
+    /// DMs and mentions heard live, for the page to notify of (`take_alerts`).
+    alerts: Vec<alerts::Alert>,
+    /// DMs added while this page ran, whose first sync brings news that calls for the reader.
+    new_dms: HashSet<String>,
     next_ticket: Ticket,
     waiting: HashMap<Ticket, Waiting>,
 }
@@ -138,6 +144,8 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             ours: outbox.iter().map(|o| o.client_id.clone()).collect(),
             live: Live::default(),
             members: Vec::new(),
+            alerts: Vec::new(),
+            new_dms: HashSet::new(),
             next_ticket: 0,
             waiting: HashMap::new(),
         };
@@ -325,7 +333,12 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         let mut done = None;
         match waiting {
             Waiting::Sync(room) => {
-                let result = self.decode(reply);
+                let result = self.decode::<Page>(reply);
+                if self.new_dms.remove(&room)
+                    && let Ok(page) = &result
+                {
+                    page.messages.iter().for_each(|m| self.alert_if_called(m));
+                }
                 let actions = self.session.on_sync(&room, result);
                 self.perform(actions);
             }

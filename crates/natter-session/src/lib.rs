@@ -19,7 +19,9 @@ mod live;
 mod outbox;
 mod timeline;
 
-pub use driver::{Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket, Wake};
+pub use driver::{
+    Alert, Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket, Wake, calls_for,
+};
 pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 

@@ -70,6 +70,12 @@ pub struct Numbered<'n, 'a> {
     pub seq: i64,
 }
 
+/// `message` with its body's Markdown tree, like every row read back (`From<Row>`).
+pub fn with_markup(mut message: ChatMessage) -> ChatMessage {
+    message.markup = natter_contract::markup(&message.body);
+    message
+}
+
 /// The stored messages, given the `(id, room, seq)` rows the insert returned: databases do
 /// not promise to return them in `VALUES` order, hence the lookup by `(room, seq)`.
 pub fn with_ids(
@@ -96,8 +102,8 @@ pub fn with_ids(
             kind: new.kind,
             target: new.target,
             revision: None,
-            // Parsed where the message is made, like every row read back (`From<Row>`).
-            markup: natter_contract::markup(new.body),
+            // Filled in after the commit (`with_markup`).
+            markup: None,
         })
     };
     numbered

@@ -100,6 +100,12 @@ macro_rules! sql_backend {
                     $crate::server::store::sql::rewrite_target!(change, &mut *tx);
                 }
                 tx.commit().await?;
+                // Parsed after the commit: the write transaction (and SQLite's one writer)
+                // never waits on Markdown.
+                let appended = appended
+                    .into_iter()
+                    .map(|m| m.map($crate::server::store::numbering::with_markup))
+                    .collect();
                 Ok(appended)
             }
 

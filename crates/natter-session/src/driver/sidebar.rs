@@ -22,7 +22,14 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                     }
                 });
             }
-            ServerEvent::RoomAdded(line) => self.add_room(line),
+            ServerEvent::RoomAdded(line) => {
+                // A conversation someone just began: its first messages come by sync, not
+                // live, and still call for the reader (`alerts.rs`).
+                if natter_contract::dm_members(&line.room).is_some() {
+                    self.new_dms.insert(line.room.clone());
+                }
+                self.add_room(line);
+            }
             ServerEvent::RoomRemoved(request) => {
                 self.rooms.retain(|r| r.room != request.room);
                 self.session.forget(&request.room);
@@ -41,6 +48,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         // System lines ("ann joined") are not news to count.
         let counts = !mine && message.kind.is_message();
         self.live.spoke(&message.room, message.author.id);
+        self.alert_if_called(&message);
         self.update_line(&message.room, |line| {
             if seq > line.latest_seq && counts && seq > line.read_seq {
                 line.unread += 1;
