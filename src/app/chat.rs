@@ -2,6 +2,7 @@
 
 use super::{
     browser,
+    complete::{Completion, MentionList},
     connection::{self, Connection},
     join::{JoinForm, JoinRoomForm, refusal},
     members::MemberList,
@@ -240,15 +241,20 @@ fn Composer(
     editing: RwSignal<Option<u64>>,
 ) -> impl IntoView {
     let input = NodeRef::<html::Textarea>::new();
+    let completion = Completion::new(conn, me);
     let send = move || {
         let Some(el) = input.get() else { return };
         if conn.send(el.value()) {
             el.set_value("");
+            completion.on_input("");
         }
     };
     // Enter sends and Shift+Enter starts a new line (for lists and code blocks), as in Slack
     // and Zulip; Up in an empty composer edits one's last message.
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if completion.on_key(&ev, input) {
+            return;
+        }
         let empty = input.get().is_some_and(|el| el.value().is_empty());
         match ev.key().as_str() {
             _ if sends(&ev) => {
@@ -269,13 +275,20 @@ fn Composer(
         ev.prevent_default();
         send();
     };
+    let on_input = move |_| {
+        conn.typing();
+        if let Some(el) = input.get_untracked() {
+            completion.on_input(&el.value());
+        }
+    };
     view! {
         <p id="typing" class="typing" aria-live="polite">{move || conn.typing.get()}</p>
         <p id="error" role="alert">{move || conn.error.get()}</p>
         <form id="chat-form" method="post" action="/api/post_message" on:submit=on_submit>
             <input type="hidden" name="room" value=room/>
+            <MentionList completion input/>
             <textarea id="input" name="body" node_ref=input rows="1" autocomplete="off" placeholder="Type a message" aria-label="Message"
-                on:input=move |_| conn.typing() on:keydown=on_keydown></textarea>
+                aria-autocomplete="list" aria-controls="mentions" on:input=on_input on:keydown=on_keydown></textarea>
             <button type="submit">"Send"</button>
         </form>
     }

@@ -6,6 +6,7 @@
 mod browser;
 mod chat;
 mod clock;
+mod complete;
 mod connection;
 mod join;
 mod markdown;
