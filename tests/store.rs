@@ -109,6 +109,11 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn mentions_are_counted_apart() {
+                people::mentions_are_counted_apart(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
             async fn a_locked_database_refuses_the_whole_batch() {
                 let db = TestDb::$with_lock_wait(SHORT_LOCK_WAIT).await;
                 batch::a_locked_database_refuses_the_whole_batch(db).await;

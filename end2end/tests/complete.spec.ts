@@ -1,18 +1,11 @@
-import { test, expect, Browser } from "@playwright/test";
-import { openChat, uniqueName } from "./support/chat";
-
-async function user(browser: Browser, name: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await openChat(page, "/", name);
-  return { context, page };
-}
+import { test, expect } from "@playwright/test";
+import { send, uniqueName, user } from "./support/chat";
 
 test("@name completes from the room's members: Down chooses, Enter takes, Esc closes", async ({ browser }) => {
   const stem = uniqueName("c").slice(0, 14).toLowerCase();
-  const anna = await user(browser, `${stem}anna`);
-  await user(browser, `${stem}bob`);
-  const ann = await user(browser, `${stem}ann`);
+  const anna = await user(browser, { name: `${stem}anna` });
+  await user(browser, { name: `${stem}bob` });
+  const ann = await user(browser, { name: `${stem}ann` });
   const members = ann.page.locator("#members li");
   await expect(members.filter({ hasText: `${stem}anna` })).toHaveCount(1);
   await expect(members.filter({ hasText: `${stem}bob` })).toHaveCount(1);
@@ -40,4 +33,43 @@ test("@name completes from the room's members: Down chooses, Enter takes, Esc cl
   await expect(input).toHaveValue("");
   const line = anna.page.locator("#messages li.sent").filter({ hasText: `hi @${stem}bob and` });
   await expect(line.locator(".mention").first()).toHaveText(`@${stem}bob`);
+});
+
+test("a mention is counted apart in the sidebar, also after a reload; a mention of nobody here is told", async ({ browser }) => {
+  const stem = uniqueName("m").slice(0, 14).toLowerCase();
+  const ann = await user(browser, { name: `${stem}ann` });
+  const bob = await user(browser, { name: `${stem}bob` });
+  const room = `${stem}r`;
+  await ann.page.locator("#room-name").fill(room);
+  await ann.page.locator("#room-form button").click();
+  await expect(ann.page.locator("#room-title")).toHaveText(`#${room}`);
+  await bob.page.goto(`/r/${room}`);
+  await bob.page.locator("#join-room-form button").click();
+  await expect(bob.page.locator("#chat-form")).toBeVisible();
+  await expect(bob.page.locator("#status")).toHaveText("connected");
+  // Bob reads #general while Ann talks in the room: one of her two messages names him.
+  await bob.page.goto("/");
+  await expect(bob.page.locator("#status")).toHaveText("connected");
+  await send(ann.page, `hey @${stem}bob`);
+  await send(ann.page, "and the rest of you");
+  const line = bob.page.locator("#rooms li").filter({ hasText: `#${room}` });
+  await expect(line.locator(".unread")).toHaveText("2");
+  await expect(line.locator(".mentions")).toHaveText("@1");
+  await expect(line.locator(".mentions")).toHaveAttribute("aria-label", "1 mention of you");
+  // The server counts it too: a reload shows the same.
+  await bob.page.reload();
+  await expect(bob.page.locator("#status")).toHaveText("connected");
+  await expect(line.locator(".mentions")).toHaveText("@1");
+  await line.locator("a").click();
+  await expect(bob.page.locator("#room-title")).toHaveText(`#${room}`);
+  await expect(line.locator(".unread, .mentions")).toHaveCount(0);
+
+  // A name nobody in the room has: stored and shown, and Ann is told nobody was called.
+  await send(ann.page, `ping @${stem}zed`);
+  await expect(ann.page.locator("#error")).toHaveText(
+    `Nobody in this room is called @${stem}zed, so no one by that name was notified.`,
+  );
+  await expect(bob.page.locator("#messages li.sent").filter({ hasText: `ping @${stem}zed` })).toHaveCount(1);
+  await send(ann.page, "next");
+  await expect(ann.page.locator("#error")).toHaveText("");
 });

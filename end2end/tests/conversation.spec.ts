@@ -1,20 +1,14 @@
-import { test, expect, Browser } from "@playwright/test";
-import { openChat, send, uniqueName } from "./support/chat";
+import { test, expect } from "@playwright/test";
+import { send, uniqueName, user } from "./support/chat";
 import { Server } from "./support/server";
-
-async function user(browser: Browser, url: string, name: string) {
-  const page = await (await browser.newContext()).newPage();
-  await openChat(page, url, name);
-  return page;
-}
 
 test("one author's messages go under one name and avatar; 'Jump to latest' shows while scrolled up", async ({ browser }) => {
   const server = new Server(3112, { NATTER_MESSAGE_RATE: "0" });
   await server.start();
   try {
     const annName = uniqueName("ann");
-    const ann = await user(browser, server.url + "/", annName);
-    const bob = await user(browser, server.url + "/", uniqueName("bob"));
+    const ann = (await user(browser, { url: server.url + "/", name: annName })).page;
+    const bob = (await user(browser, { url: server.url + "/", name: uniqueName("bob") })).page;
     await send(ann, "one");
     await send(ann, "two");
     await send(bob, "three");

@@ -1,13 +1,6 @@
-import { test, expect, Browser, Page } from "@playwright/test";
-import { openChat, send, uniqueName } from "./support/chat";
+import { test, expect, Page } from "@playwright/test";
+import { send, user } from "./support/chat";
 import { Server } from "./support/server";
-
-async function user(browser: Browser, url: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await openChat(page, url, uniqueName());
-  return { context, page };
-}
 
 /** The stored line whose body (or former body) matched `text` when it was sent. */
 function line(page: Page, seq: string) {
@@ -30,9 +23,9 @@ test("an edit and a delete are seen live, by a page that was offline once it is 
   });
   await server.start();
   try {
-    const ann = await user(browser, server.url + "/");
-    const bob = await user(browser, server.url + "/");
-    const cy = await user(browser, server.url + "/");
+    const ann = await user(browser, { url: server.url + "/" });
+    const bob = await user(browser, { url: server.url + "/" });
+    const cy = await user(browser, { url: server.url + "/" });
     const typo = await sent(ann.page, "helo wrold");
     const gone = await sent(ann.page, "a secret to delete");
     await expect(line(cy.page, gone)).toContainText("a secret to delete");
@@ -80,8 +73,8 @@ test("from the keyboard: Up edits the last message, Esc cancels, Enter saves; th
   const server = new Server(3111);
   await server.start();
   try {
-    const ann = await user(browser, server.url + "/");
-    const bob = await user(browser, server.url + "/");
+    const ann = await user(browser, { url: server.url + "/" });
+    const bob = await user(browser, { url: server.url + "/" });
     const first = await sent(ann.page, "first words");
     const last = await sent(ann.page, "last words");
     const composer = ann.page.locator("#input");

@@ -1,17 +1,9 @@
-import { test, expect, Browser, Page } from "@playwright/test";
+import { test, expect, Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
-import { openChat, send, uniqueName } from "./support/chat";
-
-async function user(browser: Browser, options: Parameters<Browser["newContext"]>[0] = {}) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const name = uniqueName();
-  await openChat(page, "/", name);
-  return { context, page, name };
-}
+import { send, uniqueName, user } from "./support/chat";
 
 test("at 360 px the sidebar is a drawer: the menu opens it, Esc closes it, going to a room closes it", async ({ browser }) => {
-  const { context, page } = await user(browser, { viewport: { width: 360, height: 740 } });
+  const { context, page } = await user(browser, { options: { viewport: { width: 360, height: 740 } } });
   const sidebar = page.locator("#sidebar");
   const menu = page.locator("#menu");
   await expect(sidebar).toBeHidden();
@@ -65,8 +57,8 @@ async function seriousViolations(page: Page) {
 
 for (const colorScheme of ["light", "dark"] as const) {
   test(`axe finds no serious or critical violation in the ${colorScheme} theme`, async ({ browser }) => {
-    const ann = await user(browser, { colorScheme });
-    const bob = await user(browser, { colorScheme });
+    const ann = await user(browser, { options: { colorScheme } });
+    const bob = await user(browser, { options: { colorScheme } });
     // A page with every kind of line: Markdown, a mention, a system line, a day divider,
     // one's own messages (with their menu) and someone else's.
     await send(bob.page, `**hi** @${ann.name} see https://example.com and \`code\`\n> quoted\n- a\n- b`);

@@ -1,23 +1,16 @@
-import { test, expect, Browser } from "@playwright/test";
-import { openChat, send, uniqueName } from "./support/chat";
+import { test, expect } from "@playwright/test";
+import { openChat, send, user } from "./support/chat";
 import { Server } from "./support/server";
 
 // A grace of 2 s instead of 10, so going offline is seen within a test's patience.
 const GRACE_MS = 2_000;
 
-async function user(browser: Browser, url: string, name = uniqueName()) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await openChat(page, url, name);
-  return { name, context, page };
-}
-
 test("the member list shows who is online, through several tabs and the grace period", async ({ browser }) => {
   const server = new Server(3108, { NATTER_PRESENCE_GRACE_MS: String(GRACE_MS) });
   await server.start();
   try {
-    const ann = await user(browser, server.url + "/");
-    const bob = await user(browser, server.url + "/");
+    const ann = await user(browser, { url: server.url + "/" });
+    const bob = await user(browser, { url: server.url + "/" });
     const annInBobs = bob.page.locator(`#members li[data-user="${ann.name}"]`);
     await expect(annInBobs).toHaveAttribute("data-online", "true");
     await expect(annInBobs.locator(".presence")).toHaveAttribute("aria-label", "online");
@@ -49,8 +42,8 @@ test("a typing indicator appears for others, ends when the message is sent, and 
   const server = new Server(3109);
   await server.start();
   try {
-    const ann = await user(browser, server.url + "/");
-    const bob = await user(browser, server.url + "/");
+    const ann = await user(browser, { url: server.url + "/" });
+    const bob = await user(browser, { url: server.url + "/" });
     await ann.page.locator("#input").pressSequentially("hel");
     await expect(bob.page.locator("#typing")).toHaveText(`${ann.name} is typing…`);
     await expect(ann.page.locator("#typing")).toHaveText("", { timeout: 1_000 });
@@ -70,7 +63,7 @@ test("a typing indicator appears for others, ends when the message is sent, and 
 
     // Two at once.
     await ann.page.locator("#input").pressSequentially("a");
-    const cy = await user(browser, server.url + "/");
+    const cy = await user(browser, { url: server.url + "/" });
     await cy.page.locator("#input").pressSequentially("b");
     await ann.page.locator("#input").pressSequentially("c");
     await expect(bob.page.locator("#typing")).toHaveText(`${ann.name} and ${cy.name} are typing…`);

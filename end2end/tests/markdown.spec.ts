@@ -1,13 +1,5 @@
-import { test, expect, Browser } from "@playwright/test";
-import { openChat, send, uniqueName } from "./support/chat";
-
-async function user(browser: Browser, options: Parameters<Browser["newContext"]>[0] = {}) {
-  const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const name = uniqueName();
-  await openChat(page, "/", name);
-  return { context, page, name };
-}
+import { test, expect } from "@playwright/test";
+import { openChat, send, uniqueName, user } from "./support/chat";
 
 test("Markdown renders as specified, live, after a reload and in the server's HTML; anything else stays text", async ({ browser }) => {
   const ann = await user(browser);
@@ -103,7 +95,7 @@ test("Enter sends, Shift+Enter starts a new line", async ({ browser }) => {
 
 test("times are the reader's local time with the full date on hover, under a day divider", async ({ browser }) => {
   // UTC+14: every local clock differs from the UTC one the server renders.
-  const ann = await user(browser, { timezoneId: "Pacific/Kiritimati", locale: "en-GB" });
+  const ann = await user(browser, { options: { timezoneId: "Pacific/Kiritimati", locale: "en-GB" } });
   const tag = uniqueName("tm");
   await send(ann.page, tag);
   const li = ann.page.locator("#messages li.sent").filter({ hasText: tag });

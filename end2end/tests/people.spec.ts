@@ -1,12 +1,5 @@
-import { test, expect, Browser, Page } from "@playwright/test";
-import { openChat, send, messages, join, uniqueName } from "./support/chat";
-
-async function user(browser: Browser, name = uniqueName(), url = "/") {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await openChat(page, url, name);
-  return { name, context, page };
-}
+import { test, expect, Page } from "@playwright/test";
+import { openChat, send, messages, join, uniqueName, user } from "./support/chat";
 
 function roomName() {
   return `r${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
@@ -17,7 +10,7 @@ async function roomLink(page: Page, list: "#rooms" | "#dms", text: string) {
 }
 
 test("names are shown on messages, a reload keeps them, and taken or lookalike names are refused", async ({ browser }) => {
-  const ann = await user(browser, uniqueName("ann"));
+  const ann = await user(browser, { name: uniqueName("ann") });
   const tag = `hello ${Date.now()}`;
   await send(ann.page, tag);
   const line = ann.page.locator("#messages li.sent").filter({ hasText: tag });

@@ -42,13 +42,13 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
             <NotificationsOffer/>
             <h2>"Rooms"</h2>
             <ul class="rooms" id="rooms">
-                <For each=of_kind(RoomKind::Public) key=|r| (r.room.clone(), r.unread) let(line)>
+                <For each=of_kind(RoomKind::Public) key=|r| (r.room.clone(), r.unread, r.mentions) let(line)>
                     <RoomLink line conn/>
                 </For>
             </ul>
             <h2>"Direct messages"</h2>
             <ul class="rooms" id="dms">
-                <For each=of_kind(RoomKind::Dm) key=|r| (r.room.clone(), r.unread) let(line)>
+                <For each=of_kind(RoomKind::Dm) key=|r| (r.room.clone(), r.unread, r.mentions) let(line)>
                     <RoomLink line conn/>
                 </For>
             </ul>
@@ -72,7 +72,7 @@ fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
         let current = current.clone();
         move || current().then_some("page")
     };
-    let unread = line.unread;
+    let (unread, mentions) = (line.unread, line.mentions);
     let dm = line.kind == RoomKind::Dm;
     let key = line.room.clone();
     let online = Signal::derive(move || conn.online_dms.with(|dms| dms.contains(&key)));
@@ -80,8 +80,25 @@ fn RoomLink(line: Joined, conn: Connection) -> impl IntoView {
         <li class:current=current data-room=line.room.clone()>
             {dm.then(|| view! { <PresenceDot online/> })}
             <a href=href(&line) aria-current=aria_current>{room_title(&line)}</a>
-            {(unread > 0).then(|| view! { <span class="unread" aria-label="unread messages">{unread}</span> })}
+            <Counts unread mentions dm/>
         </li>
+    }
+}
+
+/// A room's unread count, and apart from it, in the accent, what calls for the reader: its
+/// mentions of them ("@2"); in a DM every message does, so there the count itself is.
+#[component]
+fn Counts(unread: u64, mentions: u64, dm: bool) -> impl IntoView {
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let unread_label = plural(unread, "unread message", "unread messages");
+    let mentions_label = plural(mentions, "mention of you", "mentions of you");
+    view! {
+        {(unread > 0).then(|| view! {
+            <span class="unread" class:calls=dm aria-label=unread_label>{unread}</span>
+        })}
+        {(mentions > 0 && !dm).then(|| view! {
+            <span class="mentions" aria-label=mentions_label>"@"{mentions}</span>
+        })}
     }
 }
 

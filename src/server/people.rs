@@ -3,8 +3,8 @@
 //! markers. Every operation takes the acting user; none trusts a user id from the request.
 
 use natter_contract::{
-    ErrorCode, Joined, MessageKind, RoomInfo, RoomKind, User, dm_members, dm_room, event,
-    new_room_name, password, room_name, topic, user_name,
+    ErrorCode, Joined, MessageKind, RoomInfo, RoomKind, SendMessage, User, dm_members, dm_room,
+    event, new_room_name, password, room_name, topic, user_name,
 };
 use socketioxide::{SocketIo, adapter::Adapter};
 use std::time::Duration;
@@ -146,6 +146,38 @@ pub async fn authorize(store: &dyn ChatStore, user: &User, room: &str) -> Result
         return Ok(());
     }
     Err(refusal(store, room).await)
+}
+
+/// The `@name`s of a message (or an edit's new body) that name none of its room's members, as
+/// written: the message is stored all the same, since "@home" may be just a word, but the ack
+/// tells the sender that nobody was notified. The writer waits for this in arrival order, so
+/// it costs one indexed lookup, and only for a body with a mention. A failed lookup names
+/// nobody unknown: the message matters more than the warning.
+pub async fn unknown_mentions(store: &dyn ChatStore, message: &SendMessage) -> Vec<String> {
+    let names = natter_markup::mentions(&message.body);
+    if names.is_empty() {
+        return names;
+    }
+    let keyed: Vec<(String, Option<String>)> = names
+        .into_iter()
+        .map(|name| {
+            let key = user_name(&name).ok().map(|name| name.key);
+            (name, key)
+        })
+        .collect();
+    let keys: Vec<String> = keyed.iter().filter_map(|(_, key)| key.clone()).collect();
+    let found = match store.members_named(&message.room, &keys).await {
+        Ok(found) => found,
+        Err(error) => {
+            tracing::warn!(%error, "could not look up whom a message mentions");
+            return Vec::new();
+        }
+    };
+    keyed
+        .into_iter()
+        .filter(|(_, key)| key.as_ref().is_none_or(|key| !found.contains(key)))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// Why a user who is not in `room` is refused: a public room's existence is no secret, so a

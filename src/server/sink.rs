@@ -96,6 +96,8 @@ pub struct Post<A: Adapter> {
     /// Answered by the writer once the message has been stored and broadcast.
     pub ack: Reply<A>,
     pub io: SocketIo<A>,
+    /// For the ack: the body's `@name`s that name nobody in the room.
+    pub unknown_mentions: Vec<String>,
 }
 
 /// Where the writer's answer goes: the Socket.IO ack, or the HTTP request of a plain form post.
@@ -161,6 +163,7 @@ impl<A: Adapter> MessageSink<A> {
             author,
             ack: Reply::Http(reply),
             io,
+            unknown_mentions: Vec::new(),
         };
         if let Err((error, _)) = self.slot().fill(post) {
             return SendAck::Error(error);
@@ -300,7 +303,11 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
     debug_assert_eq!(results.len(), batch.len(), "one result per draft");
     for (
         Post {
-            message, ack, io, ..
+            message,
+            ack,
+            io,
+            unknown_mentions,
+            ..
         },
         result,
     ) in batch.drain(..).zip(results)
@@ -326,6 +333,7 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
                     seq: message.seq,
                     sent_at: message.sent_at,
                     markup: message.markup.clone(),
+                    unknown_mentions,
                 })
             }
             Err(error) => {

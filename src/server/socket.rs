@@ -238,6 +238,7 @@ pub(super) async fn submit<A: Adapter>(
     if let Err(code) = authorize(socket, store, &author, &write.message.room).await {
         return refuse(ack, code);
     }
+    let unknown_mentions = people::unknown_mentions(store.as_ref(), &write.message).await;
     let post = Post {
         message: write.message,
         kind: write.kind,
@@ -245,6 +246,7 @@ pub(super) async fn submit<A: Adapter>(
         author,
         ack: Reply::Socket(ack),
         io,
+        unknown_mentions,
     };
     if let Err((error, reply)) = slot.fill(post) {
         reply.send(&SendAck::Error(error));

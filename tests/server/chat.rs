@@ -248,3 +248,49 @@ async fn a_message_with_markdown_carries_its_tree_everywhere_and_a_plain_one_non
     );
     assert!(message.get("markup").is_none(), "{message}");
 }
+
+#[tokio::test]
+async fn mentions_of_nobody_in_the_room_are_told_and_the_named_count_them_apart() {
+    use crate::people::{ok, say, users};
+    let server = start(test_config()).await;
+    let [ana, bob] = users(&server, ["ana", "bob"]).await;
+    let mut a = WsClient::join_as(&server, &ana).await;
+    let mut b = WsClient::join_as(&server, &bob).await;
+    ok(&mut a, "sync", json!({ "room": "general", "after_seq": 0 })).await;
+
+    // Stored all the same; the ack says whom it could not call, as written.
+    let body = "@Bob @ghost and @ana, not `@code`; @no!";
+    let sent = ok(&mut a, "chat message", say("general", body)).await;
+    assert_eq!(sent["unknown_mentions"], json!(["ghost", "no"]), "{sent}");
+    let known = ok(&mut a, "chat message", say("general", "thanks @bob")).await;
+    assert!(known.get("unknown_mentions").is_none(), "{known}");
+    // An edit is told too.
+    let seq = known["seq"].as_u64().unwrap();
+    let edit =
+        json!({ "room": "general", "seq": seq, "client_id": client_id(), "body": "@carol?" });
+    let edited = ok(&mut a, "edit message", edit).await;
+    assert_eq!(edited["unknown_mentions"], json!(["carol"]), "{edited}");
+
+    let sidebar = ok(&mut b, "sidebar", serde_json::Value::Null).await;
+    let line = sidebar
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["room"] == "general")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&line["unread"], &line["mentions"]),
+        (&json!(2), &json!(1)),
+        "{line}"
+    );
+    let sidebar = ok(&mut a, "sidebar", serde_json::Value::Null).await;
+    let line = sidebar
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["room"] == "general")
+        .unwrap()
+        .clone();
+    assert_eq!(line["mentions"], json!(0), "never for one's own: {line}");
+}

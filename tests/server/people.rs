@@ -321,7 +321,7 @@ async fn public_rooms_are_created_joined_and_left() {
     let create = json!({ "room": "design", "topic": " Pixels " });
     let created = ok(&mut a, "create room", create).await;
     let line = json!({ "room": "design", "kind": "public", "peer": null, "topic": "Pixels",
-        "latest_seq": 0, "read_seq": 0, "unread": 0 });
+        "latest_seq": 0, "read_seq": 0, "unread": 0, "mentions": 0 });
     assert_eq!(created, line);
     assert_eq!(next_event(&mut a2, "room added").await, line);
     assert_eq!(listed(&mut c, "design").await, json!(["Pixels", 1]));

@@ -194,3 +194,74 @@ pub async fn unread_counts_follow_the_marker(db: TestDb) {
         None
     );
 }
+
+/// Mentions are counted apart from the unread, for the members named (by key, so any case),
+/// never for the author; an edit rewrites them, a delete and the marker clear them.
+pub async fn mentions_are_counted_apart(db: TestDb) {
+    use natter::server::store::Draft;
+    use natter_contract::MessageKind;
+    let store = db.store.as_ref();
+    let bob = create(store, "Bob").await.unwrap();
+    let carol = create(store, "carol").await.unwrap();
+    let dave = create(store, "dave").await.unwrap();
+    store.leave_room(DEFAULT_ROOM, dave.id).await.unwrap();
+    let counts = |user: i64| async move {
+        let lines = store.joined(user, Some(DEFAULT_ROOM)).await.unwrap();
+        lines.first().map(|line| (line.unread, line.mentions))
+    };
+    let said = |body: &'static str| async move {
+        let id = crate::cases::client_id();
+        store
+            .insert_as(DEFAULT_ROOM, &id, body)
+            .await
+            .unwrap()
+            .message
+            .seq
+    };
+    // Ann names bob (in another case), herself, dave (not in the room), a stranger, and
+    // carol only inside code, which is no mention.
+    let first = said("hi @bob, @ann here; @dave @nobody `@carol`").await;
+    said("@BOB again, and @bob").await;
+    said("nothing to see").await;
+    assert_eq!(counts(bob.id).await, Some((3, 2)));
+    assert_eq!(counts(carol.id).await, Some((3, 0)));
+    assert_eq!(counts(ann().id).await, Some((0, 0)));
+    assert_eq!(
+        store
+            .members_named(
+                DEFAULT_ROOM,
+                &["bob".into(), "dave".into(), "nobody".into()]
+            )
+            .await
+            .unwrap(),
+        ["bob"]
+    );
+
+    // An edit moves the first message's mention from bob to carol.
+    let edit_id = crate::cases::client_id();
+    let edit = Draft {
+        room: DEFAULT_ROOM,
+        author: ann(),
+        client_id: &edit_id,
+        body: "hi @carol",
+        kind: MessageKind::Edit,
+        target: Some(first),
+    };
+    store.insert(&edit).await.unwrap();
+    assert_eq!(counts(bob.id).await, Some((3, 1)));
+    assert_eq!(counts(carol.id).await, Some((3, 1)));
+    // Deleted, it mentions nobody.
+    let delete_id = crate::cases::client_id();
+    let delete = Draft {
+        kind: MessageKind::Delete,
+        client_id: &delete_id,
+        body: "",
+        ..edit
+    };
+    store.insert(&delete).await.unwrap();
+    assert_eq!(counts(carol.id).await, Some((2, 0)));
+    // Read up to the newest: nothing left to count.
+    let latest = store.latest_seq(DEFAULT_ROOM).await.unwrap();
+    store.mark_read(DEFAULT_ROOM, bob.id, latest).await.unwrap();
+    assert_eq!(counts(bob.id).await, Some((0, 0)));
+}

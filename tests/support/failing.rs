@@ -125,6 +125,9 @@ impl Directory for FailingStore {
     async fn members(&self, room: &str, limit: u32) -> Result<Vec<User>, StoreError> {
         self.inner.members(room, limit).await
     }
+    async fn members_named(&self, room: &str, keys: &[String]) -> Result<Vec<String>, StoreError> {
+        self.inner.members_named(room, keys).await
+    }
     async fn member_of(&self, user: i64, rooms: &[&str]) -> Result<Vec<String>, StoreError> {
         self.inner.member_of(user, rooms).await
     }

@@ -4,6 +4,7 @@
 //! own protocol (see `wire`). Writes one JSON file per run under `bench/results/`, prints the
 //! Markdown tables of BENCHMARKS.md, and draws `docs/bench/p99.svg`.
 
+mod flood;
 mod load;
 mod page;
 mod polling;
@@ -75,6 +76,8 @@ enum Scenario {
     Memory,
     /// Natter only: clients in many rooms reconnect and sync through a restart (`storm`).
     Storm,
+    /// Natter only: one user floods past the message rate while others chat (`flood`).
+    Flood,
 }
 
 #[derive(Debug, clap::Args)]
@@ -181,6 +184,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         memory: Vec::new(),
         page: None,
         storm: Vec::new(),
+        flood: Vec::new(),
     };
     // Scenario by scenario, and within each the servers alternate, so a slow drift of the
     // machine (other work, thermal) spreads over both.
@@ -226,6 +230,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if wants(Scenario::Storm) {
             eprintln!("reconnect storm, natter rep {}", rep + 1);
             run.storm.push(storm::run(&servers, rep, &plan.storm).await);
+        }
+    }
+    for rep in 0..reps {
+        if wants(Scenario::Flood) {
+            eprintln!("one user floods, natter rep {}", rep + 1);
+            run.flood.push(flood::run(&servers, rep, &plan.flood).await);
         }
     }
     if wants(Scenario::Memory) {

@@ -200,6 +200,7 @@ pub fn markdown(run: &Run) -> String {
         out.push('\n');
     }
     crate::storm::table(&mut out, &run.storm);
+    crate::flood::table(&mut out, &run.flood);
     out
 }
 

@@ -24,6 +24,9 @@ pub struct Run {
     /// The reconnect storm (`--only storm`), Natter only; absent from older runs.
     #[serde(default)]
     pub storm: Vec<StormRun>,
+    /// One user floods (`--only flood`), Natter only; absent from older runs.
+    #[serde(default)]
+    pub flood: Vec<crate::flood::FloodRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use std::{
 use tokio::task::JoinHandle;
 
 use crate::{
+    flood::FloodPlan,
     load::{self, Books, Pace, Shared},
     polling,
     results::{IdlePoint, IdleRun, Quantiles, Step, StepsRun, delta_cpu_pct},
@@ -33,6 +34,7 @@ pub struct Plan {
     /// Time for memory to settle before RSS is read.
     pub settle: Duration,
     pub storm: StormPlan,
+    pub flood: FloodPlan,
 }
 
 /// The p99 at which a rate no longer counts as sustained.
@@ -56,6 +58,7 @@ impl Plan {
             polling_secs: 15,
             settle: Duration::from_secs(3),
             storm: StormPlan::full(),
+            flood: FloodPlan::full(),
         }
     }
 
@@ -70,20 +73,21 @@ impl Plan {
             polling_secs: 4,
             settle: Duration::from_secs(2),
             storm: StormPlan::quick(),
+            flood: FloodPlan::quick(),
             ..Plan::full()
         }
     }
 }
 
 /// Receivers of one server, all on the same [`Shared`].
-struct Audience {
+pub struct Audience {
     shared: Arc<Shared>,
     books: Vec<Arc<Books>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
 impl Audience {
-    fn new() -> Audience {
+    pub fn new() -> Audience {
         Audience {
             shared: Shared::new(),
             books: Vec::new(),
@@ -91,7 +95,42 @@ impl Audience {
         }
     }
 
-    fn add(&mut self, conns: Vec<Conn>) {
+    pub fn receivers(&self) -> usize {
+        self.books.len()
+    }
+
+    /// Starts counting a new step: what the books held is dropped. Returns the step's id.
+    pub fn begin_step(&self) -> u32 {
+        let step = self.shared.step.fetch_add(1, Ordering::Relaxed) + 1;
+        for books in &self.books {
+            books.take();
+        }
+        self.shared.delivered.store(0, Ordering::Relaxed);
+        step
+    }
+
+    /// Waits (at most `drain`) until `expected` deliveries of the step have arrived.
+    pub async fn drain(&self, expected: u64, drain: Duration) {
+        let until = Instant::now() + drain;
+        while self.shared.delivered.load(Ordering::Relaxed) < expected && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The step's latencies over every receiver, and its unique deliveries and duplicates.
+    pub fn take(&self) -> (hdrhistogram::Histogram<u64>, u64, u64) {
+        let mut latency = load::histogram();
+        let (mut delivered, mut duplicates) = (0, 0);
+        for books in &self.books {
+            let stats = books.take();
+            let _ = latency.add(&stats.latency);
+            delivered += stats.unique;
+            duplicates += stats.duplicates;
+        }
+        (latency, delivered, duplicates)
+    }
+
+    pub fn add(&mut self, conns: Vec<Conn>) {
         for conn in conns {
             let books = Books::new();
             let task = load::spawn_receiver(conn, books.clone(), self.shared.clone());
@@ -100,7 +139,7 @@ impl Audience {
         }
     }
 
-    async fn close(self) {
+    pub async fn close(self) {
         self.shared.stop.store(true, Ordering::Relaxed);
         for task in self.tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
@@ -224,13 +263,8 @@ impl Bench {
     }
 
     async fn step(&mut self, rate: f64, secs: u64) -> Step {
-        let shared = &self.audience.shared;
-        let step = shared.step.fetch_add(1, Ordering::Relaxed) + 1;
-        for books in &self.audience.books {
-            books.take();
-        }
-        shared.delivered.store(0, Ordering::Relaxed);
-        let receivers = self.audience.books.len();
+        let step = self.audience.begin_step();
+        let receivers = self.audience.receivers();
         let (server0, own0, t0) = (self.server.stats(), own_stats(), Instant::now());
         let pace = Pace {
             rate,
@@ -244,20 +278,10 @@ impl Bench {
         // Refused messages are never delivered: waiting for them would only add idle time to
         // the step and dilute its CPU figures.
         let accepted = sent.sent.saturating_sub(sent.ack_errors) * receivers as u64;
-        let drain_until = Instant::now() + DRAIN;
-        while shared.delivered.load(Ordering::Relaxed) < accepted && Instant::now() < drain_until {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.audience.drain(accepted, DRAIN).await;
         let secs = t0.elapsed().as_secs_f64();
         let (server1, own1) = (self.server.stats(), own_stats());
-        let mut latency = load::histogram();
-        let (mut delivered, mut duplicates) = (0, 0);
-        for books in &self.audience.books {
-            let stats = books.take();
-            let _ = latency.add(&stats.latency);
-            delivered += stats.unique;
-            duplicates += stats.duplicates;
-        }
+        let (latency, delivered, duplicates) = self.audience.take();
         let send_secs = sent.send_secs.max(1e-3);
         let result = Step {
             receivers,

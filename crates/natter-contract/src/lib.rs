@@ -227,6 +227,10 @@ pub struct Sent {
     /// The stored message's `markup`, for a client that places it from the ack alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markup: Option<Vec<natter_markup::Block>>,
+    /// The `@name`s in the body that name nobody in the room: stored all the same (they may
+    /// be plain words), but nobody was notified, and the sender is told so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_mentions: Vec<String>,
 }
 
 pub type SendAck = Ack<Sent>;

@@ -39,6 +39,9 @@ pub struct Joined {
     pub read_seq: u64,
     /// Messages by others after `read_seq`.
     pub unread: u64,
+    /// Those of the `unread` that mention the user (`@name`), counted apart in the sidebar.
+    #[serde(default)]
+    pub mentions: u64,
 }
 
 /// Create a public room; the creator joins it.

@@ -137,6 +137,7 @@ mod tests {
             seq: 3,
             sent_at: 1,
             markup: None,
+            unknown_mentions: Vec::new(),
         });
         assert_eq!(
             serde_json::to_value(&ok).unwrap(),

@@ -353,6 +353,9 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             }
             Waiting::Send(client_id) => {
                 let result = self.decode::<Sent>(reply);
+                if let Ok(sent) = &result {
+                    self.warn_of_unknown_mentions(sent);
+                }
                 let actions = self.session.on_send(&client_id, result);
                 self.perform(actions);
             }

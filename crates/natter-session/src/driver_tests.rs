@@ -66,6 +66,7 @@ fn line(room: &str, latest_seq: u64, read_seq: u64, unread: u64) -> Joined {
         latest_seq,
         read_seq,
         unread,
+        mentions: 0,
     }
 }
 

@@ -31,6 +31,7 @@ fn sent(seq: u64) -> Sent {
         seq,
         sent_at: 0,
         markup: None,
+        unknown_mentions: Vec::new(),
     }
 }
 

@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 let counter = 0;
 
@@ -39,6 +39,18 @@ export async function openChat(page: Page, url = "/", name?: string) {
     throw new Error(`${e}\npage errors: ${JSON.stringify(errors)}\nconsole: ${JSON.stringify(console_)}`);
   }
   return errors;
+}
+
+/** A new user in a fresh browser context (cookies and storage of their own) with the chat at
+ * `url` open and connected; `options` for the context (viewport, colour scheme, time zone). */
+export async function user(
+  browser: Browser,
+  { name = uniqueName(), url = "/", options = {} }: { name?: string; url?: string; options?: Parameters<Browser["newContext"]>[0] } = {},
+) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  await openChat(page, url, name);
+  return { name, context, page };
 }
 
 export async function send(page: Page, text: string) {

@@ -80,6 +80,9 @@ pub trait Directory: Send + Sync + 'static {
     /// The room's members by name, at most `limit` of them.
     async fn members(&self, room: &str, limit: u32) -> Result<Vec<User>, StoreError>;
 
+    /// Which of the name keys (`natter_contract::UserName::key`) belong to the room's members.
+    async fn members_named(&self, room: &str, keys: &[String]) -> Result<Vec<String>, StoreError>;
+
     /// Which of `rooms` the user is in, in one query.
     async fn member_of(&self, user: i64, rooms: &[&str]) -> Result<Vec<String>, StoreError>;
 
@@ -104,6 +107,7 @@ pub(super) struct JoinedRow {
     latest_seq: i64,
     read_seq: i64,
     unread: i64,
+    mentions: i64,
     peer_id: Option<i64>,
     peer_name: Option<String>,
 }
@@ -127,6 +131,7 @@ impl From<JoinedRow> for Joined {
             latest_seq: row.latest_seq.unsigned_abs(),
             read_seq: row.read_seq.unsigned_abs(),
             unread: row.unread.unsigned_abs(),
+            mentions: row.mentions.unsigned_abs(),
         }
     }
 }
@@ -152,12 +157,16 @@ impl From<AccountRow> for Account {
 
 /// The `joined` query: for a DM the peer is the other member (or the user, in a DM with
 /// themself); unread counts only others' messages (not system lines, edits, or deleted
-/// messages) after the marker, through the `(room, seq)` index.
+/// messages) after the marker, through the `(room, seq)` index; mentions those of them that
+/// name the user, through the `mentions` key `(user_id, room, seq)`.
 pub(super) const JOINED: &str = "\
     SELECT r.id AS room, r.kind, r.topic, r.last_seq AS latest_seq, me.read_seq, \
       (SELECT COUNT(*) FROM messages x \
         WHERE x.room = r.id AND x.seq > me.read_seq AND x.author_id <> me.user_id \
           AND x.kind = 'message' AND NOT x.deleted) AS unread, \
+      (SELECT COUNT(*) FROM mentions n JOIN messages x ON x.room = n.room AND x.seq = n.seq \
+        WHERE n.user_id = me.user_id AND n.room = r.id AND n.seq > me.read_seq \
+          AND NOT x.deleted) AS mentions, \
       p.id AS peer_id, p.name AS peer_name \
     FROM members me JOIN rooms r ON r.id = me.room \
     LEFT JOIN users p ON r.kind = 'dm' AND p.id = COALESCE( \

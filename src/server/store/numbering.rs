@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use natter_contract::ChatMessage;
+use natter_contract::{ChatMessage, MessageKind, user_name};
 
 use super::backend::NewMessage;
 
@@ -70,10 +70,43 @@ pub struct Numbered<'n, 'a> {
     pub seq: i64,
 }
 
-/// `message` with its body's Markdown tree, like every row read back (`From<Row>`).
-pub fn with_markup(mut message: ChatMessage) -> ChatMessage {
-    message.markup = natter_contract::markup(&message.body);
-    message
+/// What `append` works out before its transaction, so the write lock (SQLite's one writer)
+/// never waits on Markdown: each body's tree, and the name keys it mentions.
+pub struct Parsed {
+    pub markup: Option<Vec<natter_contract::Block>>,
+    /// `natter_contract::user_name` keys of the `@name`s of a message or an edit, deduplicated;
+    /// empty for other kinds and for names no user could have.
+    pub mentions: Vec<String>,
+}
+
+impl Parsed {
+    pub fn of(new: &NewMessage<'_>) -> Parsed {
+        let writes_words = matches!(new.kind, MessageKind::Message | MessageKind::Edit);
+        let mut mentions: Vec<String> = if writes_words {
+            let names = natter_markup::mentions(new.body);
+            let keys = names.iter().filter_map(|name| user_name(name).ok());
+            keys.map(|name| name.key).collect()
+        } else {
+            Vec::new()
+        };
+        mentions.sort_unstable();
+        mentions.dedup();
+        Parsed {
+            markup: natter_contract::markup(new.body),
+            mentions,
+        }
+    }
+}
+
+/// The seq whose mentions a stored write sets: a message's own, or the message an edit
+/// changes; `None` for what names nobody (system lines, deletes).
+pub fn mentions_seq(message: &ChatMessage) -> Option<i64> {
+    let seq = match message.kind {
+        MessageKind::Message => Some(message.seq),
+        MessageKind::Edit => message.target,
+        _ => None,
+    };
+    seq.and_then(|seq| i64::try_from(seq).ok())
 }
 
 /// The stored messages, given the `(id, room, seq)` rows the insert returned: databases do
@@ -102,7 +135,7 @@ pub fn with_ids(
             kind: new.kind,
             target: new.target,
             revision: None,
-            // Filled in after the commit (`with_markup`).
+            // Filled in after the commit, from `Parsed`.
             markup: None,
         })
     };

@@ -52,10 +52,11 @@ macro_rules! sql_backend {
                 &self,
                 new: &[$crate::server::store::backend::NewMessage<'_>],
             ) -> Result<Vec<Option<natter_contract::ChatMessage>>, sqlx::Error> {
-                use $crate::server::store::numbering::{Numbered, Rooms, with_ids};
+                use $crate::server::store::numbering::{Numbered, Parsed, Rooms, with_ids};
                 if new.is_empty() {
                     return Ok(Vec::new());
                 }
+                let parsed: Vec<Parsed> = new.iter().map(Parsed::of).collect();
                 let mut rooms = Rooms::count(new);
                 let mut tx = self.pool.begin().await?;
                 // The bumps come first so the transaction's first statement takes the write
@@ -99,12 +100,26 @@ macro_rules! sql_backend {
                 for change in appended.iter().flatten().filter(|m| m.kind.is_change()) {
                     $crate::server::store::sql::rewrite_target!(change, &mut *tx);
                 }
+                for (message, parsed) in appended.iter().zip(&parsed) {
+                    if let Some(message) = message {
+                        $crate::server::store::sql::record_mentions!(
+                            $db,
+                            message,
+                            &parsed.mentions,
+                            &mut *tx
+                        );
+                    }
+                }
                 tx.commit().await?;
-                // Parsed after the commit: the write transaction (and SQLite's one writer)
-                // never waits on Markdown.
                 let appended = appended
                     .into_iter()
-                    .map(|m| m.map($crate::server::store::numbering::with_markup))
+                    .zip(parsed)
+                    .map(|(message, parsed)| {
+                        message.map(|mut message| {
+                            message.markup = parsed.markup;
+                            message
+                        })
+                    })
                     .collect();
                 Ok(appended)
             }
@@ -225,3 +240,42 @@ macro_rules! rewrite_target {
     }};
 }
 pub(super) use rewrite_target;
+
+/// Inside `append`'s transaction: the `mentions` rows of a message just inserted, or of the
+/// message an edit (just inserted) changes, replacing the ones it had. Only the room's
+/// members other than the author count as mentioned, resolved by `name_key` here, so a
+/// member who joined since the sender checked is counted too.
+macro_rules! record_mentions {
+    ($db:ty, $message:expr, $keys:expr, $tx:expr) => {{
+        let message: &natter_contract::ChatMessage = $message;
+        let keys: &[String] = $keys;
+        if let Some(seq) = $crate::server::store::numbering::mentions_seq(message) {
+            if message.kind == natter_contract::MessageKind::Edit {
+                sqlx::query("DELETE FROM mentions WHERE room = $1 AND seq = $2")
+                    .bind(&message.room)
+                    .bind(seq)
+                    .execute($tx)
+                    .await?;
+            }
+            if !keys.is_empty() {
+                let mut insert = sqlx::QueryBuilder::<$db>::new(
+                    "INSERT INTO mentions (room, seq, user_id) SELECT m.room, ",
+                );
+                insert
+                    .push_bind(seq)
+                    .push(", u.id FROM members m JOIN users u ON u.id = m.user_id WHERE m.room = ")
+                    .push_bind(&message.room)
+                    .push(" AND u.id <> ")
+                    .push_bind(message.author.id)
+                    .push(" AND u.name_key IN (");
+                let mut list = insert.separated(", ");
+                for key in keys {
+                    list.push_bind(key);
+                }
+                insert.push(")");
+                insert.build().execute($tx).await?;
+            }
+        }
+    }};
+}
+pub(super) use record_mentions;

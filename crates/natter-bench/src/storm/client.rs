@@ -277,6 +277,7 @@ mod tests {
             latest_seq,
             read_seq: 0,
             unread: 0,
+            mentions: 0,
         }
     }
 

@@ -3,7 +3,7 @@
 //! which (sans-IO, like the rest).
 
 use super::{Clock, Driver, Emit, Storage};
-use natter_contract::{ChatMessage, User, dm_members};
+use natter_contract::{ChatMessage, Sent, User, dm_members};
 
 /// A message that calls for the reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,26 @@ pub fn calls_for(message: &ChatMessage, me: &User) -> Option<bool> {
     (dm || named()).then_some(dm)
 }
 
+/// "Nobody in this room is called @bob, so no one by that name was notified."
+pub fn unknown_mentions_warning(names: &[String]) -> Option<String> {
+    let (last, rest) = names.split_last()?;
+    let at = |name: &String| format!("@{name}");
+    let listed = if rest.is_empty() {
+        at(last)
+    } else {
+        let rest: Vec<String> = rest.iter().map(at).collect();
+        format!("{} or {}", rest.join(", "), at(last))
+    };
+    let those = if rest.is_empty() {
+        "that name"
+    } else {
+        "those names"
+    };
+    Some(format!(
+        "Nobody in this room is called {listed}, so no one by {those} was notified."
+    ))
+}
+
 impl<P: Emit + Storage + Clock> Driver<P> {
     pub(super) fn alert_if_called(&mut self, message: &ChatMessage) {
         let Some(dm) = self.session.me().and_then(|me| calls_for(message, me)) else {
@@ -58,6 +78,14 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             text,
             dm,
         });
+    }
+
+    /// A stored message or edit whose `@name`s name nobody in the room: said, since the
+    /// sender expects someone to have been called.
+    pub(super) fn warn_of_unknown_mentions(&mut self, sent: &Sent) {
+        if let Some(warning) = unknown_mentions_warning(&sent.unknown_mentions) {
+            self.error = Some(warning);
+        }
     }
 
     /// The alerts since the last call, oldest first.
@@ -143,6 +171,7 @@ mod tests {
             latest_seq: 1,
             read_seq: 0,
             unread: 1,
+            mentions: 0,
         };
         d.on_event(ClientEvent::Event {
             nsp: "/".into(),
@@ -166,5 +195,52 @@ mod tests {
             (alerts[0].text.as_str(), alerts[0].dm),
             ("hello there", true)
         );
+    }
+
+    #[test]
+    fn mentions_are_counted_apart_until_read_here_or_in_another_tab() {
+        let mut d = connected(Fake::default());
+        live(&mut d, said("other", 1, 2, "hey @user1"));
+        live(&mut d, said("other", 2, 2, "plain"));
+        live(&mut d, said("other", 3, 2, "@USER1 again"));
+        live(&mut d, said("other", 4, ME, "@user1 myself"));
+        let counts = |d: &Driver<Fake>| (d.rooms()[1].unread, d.rooms()[1].mentions);
+        assert_eq!(counts(&d), (3, 2));
+        // Another tab read up to 2: one mention (seq 3) is left.
+        d.on_event(ClientEvent::Event {
+            nsp: "/".into(),
+            name: event::READ.into(),
+            args: vec![json!({"room": "other", "seq": 2})],
+            attachments: Vec::new(),
+            ack_id: None,
+        });
+        assert_eq!(counts(&d), (1, 1));
+        d.show("other", None);
+        assert_eq!(counts(&d), (0, 0));
+    }
+
+    #[test]
+    fn an_ack_naming_unknown_mentions_is_said_to_the_sender() {
+        assert_eq!(unknown_mentions_warning(&[]), None);
+        assert_eq!(
+            unknown_mentions_warning(&["bob".into()]).as_deref(),
+            Some("Nobody in this room is called @bob, so no one by that name was notified.")
+        );
+        let mut d = connected(Fake::default());
+        d.send("general", "hi @ann @bob @cy".into()).unwrap();
+        let (ticket, _, _) = take(&mut d).remove(0);
+        let ack =
+            json!({"ok": {"id": 7, "seq": 1, "sent_at": 5, "unknown_mentions": ["bob", "cy"]}});
+        d.on_reply(ticket, Ok(ack));
+        assert_eq!(
+            d.error(),
+            Some(
+                "Nobody in this room is called @bob or @cy, so no one by those names was notified."
+            )
+        );
+        let held = d.session().timeline("general").unwrap().messages().count();
+        assert_eq!(held, 1, "stored and kept all the same");
+        d.send("general", "next".into()).unwrap();
+        assert_eq!(d.error(), None, "until the next message");
     }
 }

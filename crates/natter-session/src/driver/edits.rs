@@ -69,8 +69,12 @@ impl<P: Emit + Storage + Clock> Driver<P> {
     /// The ack of an edit or delete: a refusal is shown by `decode`; one that never came back
     /// is said too, since unlike a message a change is not kept to be sent again.
     pub(super) fn on_change(&mut self, reply: Result<Value, Failure>) {
-        if let Err(Failure::Lost) = self.decode::<Sent>(reply) {
-            self.error = Some("The change did not reach the server; try again.".to_owned());
+        match self.decode::<Sent>(reply) {
+            Ok(sent) => self.warn_of_unknown_mentions(&sent),
+            Err(Failure::Lost) => {
+                self.error = Some("The change did not reach the server; try again.".to_owned());
+            }
+            Err(Failure::Rejected(_)) => {}
         }
     }
 }

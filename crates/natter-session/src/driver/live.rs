@@ -4,7 +4,8 @@
 use super::{Clock, Driver, Emit, Status, Storage, Waiting, Wake};
 use crate::Failure;
 use natter_contract::{
-    Member, PresenceChange, RoomRequest, TYPING_TTL_MS, TypingSignal, User, event, typing_label,
+    ChatMessage, MAX_MEMBERS, Member, MessageKind, PresenceChange, RoomRequest, TYPING_TTL_MS,
+    TypingSignal, User, event, typing_label,
 };
 use serde_json::Value;
 
@@ -59,6 +60,29 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             let room = self.shown.clone();
             let waiting = Waiting::Members(room.clone());
             self.request(event::MEMBERS, RoomRequest { room }, waiting);
+        }
+    }
+
+    /// A join or leave line heard in the shown room changes its member list at once: the list
+    /// is otherwise asked for only on connecting and on opening a room.
+    pub(super) fn on_membership_line(&mut self, line: &ChatMessage) {
+        if line.room != self.shown {
+            return;
+        }
+        let who = &line.author;
+        let listed = self.members.iter().any(|m| m.id == who.id);
+        match line.kind {
+            MessageKind::Joined if !listed && self.members.len() < MAX_MEMBERS as usize => {
+                // The server orders by lowercase name; ASCII folding keeps Unicode's case
+                // tables out of the wasm, and misplaces at most a non-ASCII name until reload.
+                let key = who.name.to_ascii_lowercase();
+                let at = self
+                    .members
+                    .partition_point(|m| m.name.to_ascii_lowercase() < key);
+                self.members.insert(at, who.clone());
+            }
+            MessageKind::Left => self.members.retain(|m| m.id != who.id),
+            _ => {}
         }
     }
 

@@ -101,3 +101,38 @@ fn the_shown_rooms_members_are_asked_for_on_show() {
     d.show("general", None);
     assert!(d.members().is_empty(), "another room's list is not kept");
 }
+
+#[test]
+fn join_and_leave_lines_in_the_shown_room_change_its_member_list() {
+    let mut d = connected(Fake::default());
+    assert!(
+        d.members().is_empty(),
+        "the fake answered the members with none"
+    );
+    let line = |room: &str, seq, id, name: &str, kind| ChatMessage {
+        kind,
+        author: User {
+            id,
+            name: name.into(),
+        },
+        ..message(room, seq, 0)
+    };
+    let names = |d: &Driver<Fake>| {
+        d.members()
+            .iter()
+            .map(|m| m.name.clone())
+            .collect::<Vec<_>>()
+    };
+    live(&mut d, line("general", 1, 9, "zed", MessageKind::Joined));
+    live(&mut d, line("general", 2, 7, "Ann", MessageKind::Joined));
+    live(&mut d, line("general", 3, 7, "Ann", MessageKind::Joined));
+    assert_eq!(names(&d), ["Ann", "zed"], "in name order, once each");
+    live(&mut d, line("other", 1, 8, "bo", MessageKind::Joined));
+    assert_eq!(
+        names(&d),
+        ["Ann", "zed"],
+        "another room's line is not this list's"
+    );
+    live(&mut d, line("general", 4, 7, "Ann", MessageKind::Left));
+    assert_eq!(names(&d), ["zed"]);
+}

@@ -1,7 +1,7 @@
 //! The sidebar's side of the driver: live messages and read markers into unread counts,
 //! rooms added and removed, and the read marker of the room in view.
 
-use super::{Clock, Driver, Emit, Status, Storage, Waiting};
+use super::{Clock, Driver, Emit, Status, Storage, Waiting, alerts::calls_for};
 use natter_contract::{ChatMessage, Joined, ReadMarker, ServerEvent, event};
 
 impl<P: Emit + Storage + Clock> Driver<P> {
@@ -10,15 +10,24 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             ServerEvent::Message(message) => self.on_message(message),
             ServerEvent::Read(marker) => {
                 // Another tab or device read it: this one agrees.
-                let me = self.session.me().map(|me| me.id);
-                let unread = self.session.timeline(&marker.room).map(|t| {
+                let me = self.session.me();
+                let counts = self.session.timeline(&marker.room).map(|t| {
                     let after = t.messages().filter(|m| m.seq > marker.seq);
-                    after.filter(|m| Some(m.author.id) != me).count() as u64
+                    let others: Vec<_> = after
+                        .filter(|m| Some(m.author.id) != me.map(|me| me.id))
+                        .collect();
+                    let mentions = others
+                        .iter()
+                        .filter(|m| me.and_then(|me| calls_for(m, me)) == Some(false))
+                        .count();
+                    (others.len() as u64, mentions as u64)
                 });
+                let (unread, mentions) = counts.unwrap_or((0, 0));
                 self.update_line(&marker.room, |line| {
                     if marker.seq >= line.read_seq {
                         line.read_seq = marker.seq;
-                        line.unread = unread.unwrap_or(0);
+                        line.unread = unread;
+                        line.mentions = mentions;
                     }
                 });
             }
@@ -47,11 +56,17 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         let seq = message.seq;
         // System lines ("ann joined") are not news to count.
         let counts = !mine && message.kind.is_message();
+        let mentions_me = self
+            .session
+            .me()
+            .is_some_and(|me| calls_for(&message, me) == Some(false));
         self.live.spoke(&message.room, message.author.id);
+        self.on_membership_line(&message);
         self.alert_if_called(&message);
         self.update_line(&message.room, |line| {
             if seq > line.latest_seq && counts && seq > line.read_seq {
                 line.unread += 1;
+                line.mentions += u64::from(mentions_me);
             }
             line.latest_seq = line.latest_seq.max(seq);
         });
@@ -99,13 +114,14 @@ impl<P: Emit + Storage + Clock> Driver<P> {
         self.update_line(&room, |line| line.latest_seq = line.latest_seq.max(seq));
         let behind = self
             .line(&room)
-            .is_some_and(|line| line.read_seq < seq || line.unread > 0);
+            .is_some_and(|line| line.read_seq < seq || line.unread > 0 || line.mentions > 0);
         if !behind || !self.focused || self.status != Status::Connected {
             return;
         }
         self.update_line(&room, |line| {
             line.read_seq = seq;
             line.unread = 0;
+            line.mentions = 0;
         });
         self.request(event::READ, ReadMarker { room, seq }, Waiting::Read);
     }

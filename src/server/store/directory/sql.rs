@@ -313,6 +313,30 @@ macro_rules! sql_directory {
                     .collect())
             }
 
+            async fn members_named(
+                &self,
+                room: &str,
+                keys: &[String],
+            ) -> Result<Vec<String>, $crate::server::store::StoreError> {
+                if keys.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT u.name_key FROM members m JOIN users u ON u.id = m.user_id WHERE m.room = ",
+                );
+                query.push_bind(room).push(" AND u.name_key IN (");
+                let mut list = query.separated(", ");
+                for key in keys {
+                    list.push_bind(key);
+                }
+                query.push(")");
+                query
+                    .build_query_scalar()
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::server::store::StoreError::read)
+            }
+
             async fn member_of(
                 &self,
                 user: i64,
