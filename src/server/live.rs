@@ -15,7 +15,7 @@ use socketioxide::{
 use super::{
     auth, people,
     presence::{SharedPresence, publish},
-    sink::{Limiter, within_rate},
+    rate::{Limiter, within_rate},
     socket::{Authed, refuse, reply, respond},
     store::SharedStore,
 };

@@ -12,17 +12,9 @@
 //! sees a message the store does not have. One writer per process also makes a node's commit
 //! order its arrival order.
 
-use std::{
-    convert::Infallible,
-    num::NonZeroU32,
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::{convert::Infallible, sync::Arc};
 
-use governor::{
-    DefaultKeyedRateLimiter, Quota,
-    clock::{Clock, DefaultClock},
-};
+use governor::Quota;
 use natter_contract::{
     AckError, ChatMessage, ErrorCode, MessageKind, SendAck, SendMessage, Sent, User, dm_members,
     event,
@@ -36,7 +28,11 @@ use socketioxide::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::store::{Draft, Inserted, SharedStore};
+use super::{
+    rate::{MessageRate, Refusal},
+    socket::Authed,
+    store::{Draft, Inserted, SharedStore},
+};
 
 /// Slots waiting for the writer. Bounded so a flood costs a "server busy" ack, not memory.
 const QUEUE_CAPACITY: usize = 1024;
@@ -45,43 +41,20 @@ const QUEUE_CAPACITY: usize = 1024;
 /// Postgres's parameter limits, and one batch's broadcasts stay short.
 const MAX_BATCH: usize = 256;
 
-/// How often the per-user rate buckets that are full again are dropped, so the limiter holds
-/// only the users who sent lately.
-const FORGET_IDLE_SENDERS: Duration = Duration::from_secs(60);
-
-/// One token bucket per user (`governor`), shared by every tab and the plain form.
-pub type Limiter = DefaultKeyedRateLimiter<i64>;
-
 /// Handle to the writer task, kept in socketioxide's state; broadcasts go through adapter `A`.
 pub struct MessageSink<A: Adapter> {
     queue: mpsc::Sender<oneshot::Receiver<Post<A>>>,
     /// `None`: no rate limit.
-    limiter: Option<Arc<Limiter>>,
+    rate: Option<Arc<MessageRate>>,
 }
 
 impl<A: Adapter> Clone for MessageSink<A> {
     fn clone(&self) -> Self {
         MessageSink {
             queue: self.queue.clone(),
-            limiter: self.limiter.clone(),
+            rate: self.rate.clone(),
         }
     }
-}
-
-/// `rate` messages per second per user with bursts of `burst`; `None` for a rate of 0.
-pub fn message_quota(rate: u32, burst: u32) -> Option<Quota> {
-    let rate = NonZeroU32::new(rate)?;
-    Some(Quota::per_second(rate).allow_burst(NonZeroU32::new(burst).unwrap_or(rate)))
-}
-
-/// Takes a token from `user`'s bucket, or says `rate_limited` and when one will be there.
-pub fn within_rate(limiter: &Limiter, user: i64) -> Result<(), AckError> {
-    limiter.check_key(&user).map_err(|not_until| {
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
-        // Rounded up: a client that waits exactly this long finds a token.
-        let ms = u64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(u64::MAX);
-        AckError::retry_after(ErrorCode::RateLimited, ms.max(1))
-    })
 }
 
 /// A validated message on its way to the writer.
@@ -128,18 +101,40 @@ impl<A: Adapter> MessageSink<A> {
     pub fn start(store: SharedStore, quota: Option<Quota>) -> MessageSink<A> {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(run(slots, store));
-        let limiter = quota.map(|quota| Arc::new(Limiter::keyed(quota)));
-        if let Some(limiter) = &limiter {
-            tokio::spawn(forget_idle_senders(Arc::downgrade(limiter)));
+        MessageSink {
+            queue,
+            rate: MessageRate::start(quota),
         }
-        MessageSink { queue, limiter }
     }
 
-    fn slot(&self) -> Slot<A> {
-        Slot {
-            place: self.reserve(),
-            limiter: self.limiter.clone(),
+    /// A place in the queue for a message by `author`, taking a token of their rate first
+    /// (`None`: a system line, never limited). A message over the rate takes no place: a
+    /// flood of them never reaches the writer, which would otherwise wake for each empty slot
+    /// while the other users' messages queued behind them.
+    fn slot(&self, author: Option<(i64, &str)>) -> Slot<A> {
+        let over = match (&self.rate, author) {
+            (Some(rate), Some((author, session))) => rate.admit(author, session).err(),
+            _ => None,
+        };
+        if over.is_some() {
+            tracing::debug!(user = author.map(|(id, _)| id), "over the message rate");
         }
+        Slot {
+            place: match over {
+                Some(refusal) => Err(refusal),
+                None => self.reserve().map_err(|code| Refusal {
+                    error: code.into(),
+                    flooding: false,
+                }),
+            },
+        }
+    }
+
+    /// Whether the session (token hash) flooded lately and may not connect yet.
+    pub fn cooling_off(&self, session: &str) -> bool {
+        self.rate
+            .as_ref()
+            .is_some_and(|rate| rate.cooling_off(session))
     }
 
     /// Stores, broadcasts and answers one message outside Socket.IO (a plain form post).
@@ -165,7 +160,10 @@ impl<A: Adapter> MessageSink<A> {
             io,
             unknown_mentions: Vec::new(),
         };
-        if let Err((error, _)) = self.slot().fill(post) {
+        let limited = !matches!(post.kind, MessageKind::Joined | MessageKind::Left);
+        // A form post's session is not at hand; a form is no flood (one request a message).
+        let slot = self.slot(limited.then_some((post.author.id, "")));
+        if let Err((error, _)) = slot.fill(post) {
             return SendAck::Error(error);
         }
         answer
@@ -205,40 +203,27 @@ impl<A: Adapter> MessageSink<A> {
 /// A reserved place in the broadcast order (see the module docs). Dropping it unfilled, e.g.
 /// for an invalid message, just lets the writer move on.
 pub struct Slot<A: Adapter> {
-    place: Result<oneshot::Sender<Post<A>>, ErrorCode>,
-    limiter: Option<Arc<Limiter>>,
+    /// `rate_limited` (with the wait) when the author was over the rate, or the queue full.
+    place: Result<oneshot::Sender<Post<A>>, Refusal>,
 }
 
 impl<A: Adapter> Slot<A> {
+    /// Why the message will be refused, known as it arrived: the handler then answers at
+    /// once, with no query, and disconnects a flooding socket.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        self.place.as_ref().err()
+    }
+
     /// Hands the message to the writer, which broadcasts it and then acks it; refused with
-    /// `rate_limited` and the wait when its author is over the rate.
+    /// `rate_limited` and the wait when its author was over the rate as it arrived.
     pub fn fill(self, post: Post<A>) -> Result<(), (AckError, Reply<A>)> {
         let filler = match self.place {
             Ok(filler) => filler,
-            Err(code) => return Err((code.into(), post.ack)),
+            Err(refusal) => return Err((refusal.error, post.ack)),
         };
-        if let Some(limiter) = &self.limiter
-            && !matches!(post.kind, MessageKind::Joined | MessageKind::Left)
-            && let Err(error) = within_rate(limiter, post.author.id)
-        {
-            tracing::debug!(user = post.author.id, "over the message rate");
-            return Err((error, post.ack));
-        }
         filler
             .send(post)
             .map_err(|post| (ErrorCode::Internal.into(), post.ack))
-    }
-}
-
-async fn forget_idle_senders(limiter: Weak<Limiter>) {
-    let mut ticks = tokio::time::interval(FORGET_IDLE_SENDERS);
-    loop {
-        ticks.tick().await;
-        let Some(limiter) = limiter.upgrade() else {
-            return;
-        };
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
     }
 }
 
@@ -250,14 +235,20 @@ impl<A: Adapter> FromMessageParts<A> for Slot<A> {
         value: &mut Value,
         ack_id: &Option<i64>,
     ) -> Result<Self, Infallible> {
+        // The author is known once CONNECT's middleware has run, before any event; every
+        // event that takes a slot (a message, an edit, a delete) counts against the rate.
+        let authed = socket.extensions.get::<Authed>();
+        let author = authed.as_ref().map(|a| (a.user.id, a.session.as_str()));
         Ok(
             match State::<MessageSink<A>>::from_message_parts(socket, value, ack_id) {
-                Ok(State(sink)) => sink.slot(),
+                Ok(State(sink)) => sink.slot(author),
                 Err(_) => {
                     tracing::error!("MessageSink missing from the Socket.IO state");
                     Slot {
-                        place: Err(ErrorCode::Internal),
-                        limiter: None,
+                        place: Err(Refusal {
+                            error: ErrorCode::Internal.into(),
+                            flooding: false,
+                        }),
                     }
                 }
             },

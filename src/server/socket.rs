@@ -29,6 +29,8 @@ use super::{
 #[derive(Debug, Clone)]
 pub struct Authed {
     pub user: User,
+    /// The session's token hash.
+    pub session: String,
 }
 
 /// The CONNECT `auth` payload a non-browser client may send instead of the cookie.
@@ -46,6 +48,9 @@ pub enum ConnectRefused {
     Unauthorized,
     #[error("internal")]
     Internal,
+    /// The session flooded past the message rate a moment ago.
+    #[error("rate_limited")]
+    RateLimited,
 }
 
 /// Packets queued per client before emits to it fail. socketioxide's 128 is easily filled by a
@@ -143,12 +148,17 @@ async fn authenticate<A: Adapter>(
     TryData(auth): TryData<ConnectAuth>,
     State(store): State<SharedStore>,
     State(live): State<SharedLive>,
+    State(sink): State<MessageSink<A>>,
 ) -> Result<(), ConnectRefused> {
     let secret = auth
         .ok()
         .and_then(|auth| auth.token)
         .or_else(|| auth::token_from_headers(&socket.req_parts().headers))
         .ok_or(ConnectRefused::Unauthorized)?;
+    let hash = auth::hash_token(&secret);
+    if sink.cooling_off(&hash) {
+        return Err(ConnectRefused::RateLimited);
+    }
     let account = match auth::authenticate(store.as_ref(), &secret).await {
         Ok(Some(account)) => account,
         Ok(None) => return Err(ConnectRefused::Unauthorized),
@@ -159,10 +169,12 @@ async fn authenticate<A: Adapter>(
     };
     // The user's channel carries sidebar and marker updates to every tab; the session's is
     // how signing out reaches this socket.
-    let session = session_channel(&auth::hash_token(&secret));
-    socket.join([user_channel(account.user.id), session]);
+    socket.join([user_channel(account.user.id), session_channel(&hash)]);
     live::attach(&socket, &live, &account.user);
-    socket.extensions.insert(Authed { user: account.user });
+    socket.extensions.insert(Authed {
+        user: account.user,
+        session: hash,
+    });
     socket.on(event::CHAT_MESSAGE, on_chat_message::<A>);
     socket.on(event::SYNC, on_sync::<A>);
     socket.on(event::HISTORY, on_history::<A>);
@@ -235,6 +247,17 @@ pub(super) async fn submit<A: Adapter>(
     io: SocketIo<A>,
     write: Write,
 ) {
+    if let Some(refusal) = slot.refusal() {
+        reply(ack, &SendAck::Error(refusal.error.clone()));
+        // The frames it sent before it was cut off are still answered; said once.
+        if refusal.flooding && socket.connected() {
+            tracing::warn!(user = author.id, sid = %socket.id, "flooding past the message rate; disconnecting");
+            if let Err(error) = socket.clone().disconnect() {
+                tracing::debug!(%error, "could not disconnect a flooding socket");
+            }
+        }
+        return;
+    }
     if let Err(code) = authorize(socket, store, &author, &write.message.room).await {
         return refuse(ack, code);
     }

@@ -266,3 +266,47 @@ async fn over_the_rate_a_user_is_told_when_to_resend_and_others_are_not_slowed()
     let again = alice.chat(9, &message_with_id(&ids[3], "m4")).await;
     assert_eq!(again["ok"]["seq"], 5, "{again}");
 }
+
+#[tokio::test]
+async fn a_socket_that_floods_past_its_refusals_is_disconnected_and_others_chat_on() {
+    use tokio_tungstenite::tungstenite::Message;
+    let config = natter::server::Config {
+        message_rate: 1,
+        message_burst: 1,
+        ..test_config()
+    };
+    let server = start(config).await;
+    let ann = server.user("ann").await;
+    let mut flooder = WsClient::join_as(&server, &ann).await;
+    let mut other_tab = WsClient::join_as(&server, &ann).await;
+    let bob = server.user("bob").await;
+    let mut bob = WsClient::join_as(&server, &bob).await;
+    // Sent without waiting for the acks, as a flood is: 1 stored, then refusals, and past
+    // the 50 refusals a user may draw at once the socket is closed.
+    let frames: Vec<Message> = (0..200)
+        .map(|n| {
+            let payload = message(&format!("flood {n}"));
+            Message::text(format!(r#"42{n}["chat message",{payload}]"#))
+        })
+        .collect();
+    flooder.send_raw(frames);
+    assert!(
+        flooder
+            .disconnected_within(std::time::Duration::from_secs(5))
+            .await,
+        "the flooding socket is disconnected"
+    );
+    let stored = server.store.latest_seq("general").await.unwrap();
+    assert!(stored <= 2, "one a second: {stored} stored");
+    // Its session cools off: coming straight back is refused at CONNECT.
+    let (mut again, _) = WsClient::open(&server, None, true).await.unwrap();
+    again.send(&ann.connect_packet());
+    assert_eq!(again.recv().await, r#"44{"message":"rate_limited"}"#);
+    // Bob is not held up, and ann's quiet tab keeps its connection (its sends are refused
+    // while ann's rate is spent, then go in).
+    let ack = bob.chat(1, &message("still here")).await;
+    assert!(ack["ok"]["seq"].is_u64(), "{ack}");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let ack = other_tab.chat(1, &message("calm again")).await;
+    assert!(ack["ok"]["seq"].is_u64(), "{ack}");
+}
