@@ -7,7 +7,7 @@
 //! nodes) deleting at once get one success and one `message_deleted`.
 
 use natter_contract::{
-    DeleteMessage, EditMessage, ErrorCode, JsonObject, MessageKind, SendMessage,
+    DeleteMessage, EditMessage, ErrorCode, JsonObject, MessageKind, SendAck, SendMessage,
 };
 use serde::de::DeserializeOwned;
 use socketioxide::{
@@ -18,7 +18,7 @@ use socketioxide::{
 
 use super::{
     sink::Slot,
-    socket::{Authed, Write, refuse, submit},
+    socket::{Authed, Write, over_rate, refuse, reply, submit},
     store::SharedStore,
 };
 
@@ -86,6 +86,9 @@ async fn on_change<A: Adapter, C: Change>(
     Extension(authed): Extension<Authed>,
     State(store): State<SharedStore>,
 ) {
+    if let Some(error) = over_rate(&socket, &slot) {
+        return reply(ack, &SendAck::Error(error));
+    }
     let Ok(JsonObject(change)) = payload else {
         return refuse(ack, ErrorCode::InvalidPayload);
     };

@@ -22,12 +22,13 @@ pub type Limiter = DefaultKeyedRateLimiter<i64>;
 const FORGET_IDLE_SENDERS: Duration = Duration::from_secs(60);
 
 /// Refusals a user may draw before a socket that goes on sending is disconnected: 50 at once,
-/// then 5 a second. A client that waits the retry-after it is told (ours does) draws one per
-/// wait; a flood draws thousands a second (25,000/s from one socket in `make bench`'s flood),
+/// then ten times the message rate. A client that waits the retry-after it is told (ours
+/// does) draws at most one per wait, so each of its tabs at most the message rate even while
+/// it sends a backlog; a flood draws thousands a second (25,000/s from one socket in `make bench`'s flood),
 /// each still costing the server a parse, a task and an ack, and the other users' latency
 /// with them on a small machine.
 const FLOOD_BURST: u32 = 50;
-const FLOOD_REFILL_PER_SEC: u32 = 5;
+const FLOOD_REFILLS_PER_MESSAGE: u32 = 10;
 
 /// How long the session of a flooding socket may not connect again. A flooder that comes
 /// straight back (`make bench`'s came back 700 times a second) then costs a handshake and a
@@ -71,10 +72,11 @@ impl MessageRate {
     /// # Panics
     /// Outside a Tokio runtime.
     pub fn start(quota: Option<Quota>) -> Option<Arc<MessageRate>> {
-        let flood = Quota::per_second(NonZeroU32::new(FLOOD_REFILL_PER_SEC)?)
-            .allow_burst(NonZeroU32::new(FLOOD_BURST)?);
+        let quota = quota?;
+        let refill = quota.replenish_interval() / FLOOD_REFILLS_PER_MESSAGE;
+        let flood = Quota::with_period(refill)?.allow_burst(NonZeroU32::new(FLOOD_BURST)?);
         let rate = Arc::new(MessageRate {
-            messages: Limiter::keyed(quota?),
+            messages: Limiter::keyed(quota),
             refusals: Limiter::keyed(flood),
             cooling: Mutex::default(),
         });
@@ -82,12 +84,13 @@ impl MessageRate {
         Some(rate)
     }
 
-    /// Takes a token of `user`'s rate, or refuses the message; a flood also sends `session`
-    /// (the socket's token hash) to cool off.
-    pub fn admit(&self, user: i64, session: &str) -> Result<(), Refusal> {
+    /// Takes a token of `user`'s rate, or refuses the message. A refusal over a socket
+    /// (`session`: its token hash) counts towards a flood, which sends the session to cool
+    /// off; a form post (`None`) is one request per message and never counts.
+    pub fn admit(&self, user: i64, session: Option<&str>) -> Result<(), Refusal> {
         within_rate(&self.messages, user).map_err(|error| {
-            let flooding = self.refusals.check_key(&user).is_err();
-            if flooding {
+            let flooding = session.is_some_and(|_| self.refusals.check_key(&user).is_err());
+            if let Some(session) = session.filter(|_| flooding) {
                 self.cooling()
                     .insert(session.to_owned(), Instant::now() + FLOOD_COOL_OFF);
             }

@@ -111,7 +111,7 @@ impl<A: Adapter> MessageSink<A> {
     /// (`None`: a system line, never limited). A message over the rate takes no place: a
     /// flood of them never reaches the writer, which would otherwise wake for each empty slot
     /// while the other users' messages queued behind them.
-    fn slot(&self, author: Option<(i64, &str)>) -> Slot<A> {
+    fn slot(&self, author: Option<(i64, Option<&str>)>) -> Slot<A> {
         let over = match (&self.rate, author) {
             (Some(rate), Some((author, session))) => rate.admit(author, session).err(),
             _ => None,
@@ -161,8 +161,8 @@ impl<A: Adapter> MessageSink<A> {
             unknown_mentions: Vec::new(),
         };
         let limited = !matches!(post.kind, MessageKind::Joined | MessageKind::Left);
-        // A form post's session is not at hand; a form is no flood (one request a message).
-        let slot = self.slot(limited.then_some((post.author.id, "")));
+        // A form post is no flood: one request a message.
+        let slot = self.slot(limited.then_some((post.author.id, None)));
         if let Err((error, _)) = slot.fill(post) {
             return SendAck::Error(error);
         }
@@ -238,7 +238,9 @@ impl<A: Adapter> FromMessageParts<A> for Slot<A> {
         // The author is known once CONNECT's middleware has run, before any event; every
         // event that takes a slot (a message, an edit, a delete) counts against the rate.
         let authed = socket.extensions.get::<Authed>();
-        let author = authed.as_ref().map(|a| (a.user.id, a.session.as_str()));
+        let author = authed
+            .as_ref()
+            .map(|a| (a.user.id, Some(a.session.as_str())));
         Ok(
             match State::<MessageSink<A>>::from_message_parts(socket, value, ack_id) {
                 Ok(State(sink)) => sink.slot(author),

@@ -1,8 +1,8 @@
 //! The Socket.IO side: engine limits and the event handlers of the "/" namespace.
 
 use natter_contract::{
-    Ack, ErrorCode, HistoryRequest, JsonObject, Page, SendAck, SendMessage, SyncRequest, User,
-    event,
+    Ack, AckError, ErrorCode, HistoryRequest, JsonObject, Page, SendAck, SendMessage, SyncRequest,
+    User, event,
 };
 use serde::{Deserialize, Serialize};
 use socketioxide::{
@@ -211,6 +211,9 @@ async fn on_chat_message<A: Adapter>(
     Extension(authed): Extension<Authed>,
     State(store): State<SharedStore>,
 ) {
+    if let Some(error) = over_rate(&socket, &slot) {
+        return reply(ack, &SendAck::Error(error));
+    }
     let message = match payload {
         Ok(JsonObject(message)) => message,
         Err(error) => {
@@ -227,6 +230,21 @@ async fn on_chat_message<A: Adapter>(
         target: None,
     };
     submit(&socket, &store, slot, authed.user, ack, io, write).await;
+}
+
+/// The message's refusal if its author was over the rate as it arrived, checked before its
+/// payload is even read; a flooding socket is disconnected (said once: the frames it sent
+/// before it was cut off are still answered).
+pub(super) fn over_rate<A: Adapter>(socket: &SocketRef<A>, slot: &Slot<A>) -> Option<AckError> {
+    let refusal = slot.refusal()?;
+    if refusal.flooding && socket.connected() {
+        let user = socket.extensions.get::<Authed>().map(|a| a.user.id);
+        tracing::warn!(?user, sid = %socket.id, "flooding past the message rate; disconnecting");
+        if let Err(error) = socket.clone().disconnect() {
+            tracing::debug!(%error, "could not disconnect a flooding socket");
+        }
+    }
+    Some(refusal.error.clone())
 }
 
 /// What a user asks the writer to store: a message, or an edit or delete of `target`.
@@ -247,17 +265,6 @@ pub(super) async fn submit<A: Adapter>(
     io: SocketIo<A>,
     write: Write,
 ) {
-    if let Some(refusal) = slot.refusal() {
-        reply(ack, &SendAck::Error(refusal.error.clone()));
-        // The frames it sent before it was cut off are still answered; said once.
-        if refusal.flooding && socket.connected() {
-            tracing::warn!(user = author.id, sid = %socket.id, "flooding past the message rate; disconnecting");
-            if let Err(error) = socket.clone().disconnect() {
-                tracing::debug!(%error, "could not disconnect a flooding socket");
-            }
-        }
-        return;
-    }
     if let Err(code) = authorize(socket, store, &author, &write.message.room).await {
         return refuse(ack, code);
     }

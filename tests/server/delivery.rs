@@ -310,3 +310,24 @@ async fn a_socket_that_floods_past_its_refusals_is_disconnected_and_others_chat_
     let ack = other_tab.chat(1, &message("calm again")).await;
     assert!(ack["ok"]["seq"].is_u64(), "{ack}");
 }
+
+#[tokio::test]
+async fn a_flood_of_unreadable_messages_is_cut_off_too() {
+    use tokio_tungstenite::tungstenite::Message;
+    let config = natter::server::Config {
+        message_rate: 1,
+        message_burst: 1,
+        ..test_config()
+    };
+    let server = start(config).await;
+    let ann = server.user("ann").await;
+    let mut flooder = WsClient::join_as(&server, &ann).await;
+    let frames: Vec<Message> = (0..200)
+        .map(|n| Message::text(format!(r#"42{n}["edit message",{{"junk":{n}}}]"#)))
+        .collect();
+    flooder.send_raw(frames);
+    assert!(
+        flooder.disconnected_within(std::time::Duration::from_secs(5)).await,
+        "the rate is taken before the payload is read"
+    );
+}
