@@ -327,7 +327,9 @@ async fn a_flood_of_unreadable_messages_is_cut_off_too() {
         .collect();
     flooder.send_raw(frames);
     assert!(
-        flooder.disconnected_within(std::time::Duration::from_secs(5)).await,
+        flooder
+            .disconnected_within(std::time::Duration::from_secs(5))
+            .await,
         "the rate is taken before the payload is read"
     );
 }
