@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { send, uniqueName, user } from "./support/chat";
+import { createRoom, joinRoom, send, uniqueName, user } from "./support/chat";
 
 test("@name completes from the room's members: Down chooses, Enter takes, Esc closes", async ({ browser }) => {
   const stem = uniqueName("c").slice(0, 14).toLowerCase();
@@ -40,13 +40,8 @@ test("a mention is counted apart in the sidebar, also after a reload; a mention 
   const ann = await user(browser, { name: `${stem}ann` });
   const bob = await user(browser, { name: `${stem}bob` });
   const room = `${stem}r`;
-  await ann.page.locator("#room-name").fill(room);
-  await ann.page.locator("#room-form button").click();
-  await expect(ann.page.locator("#room-title")).toHaveText(`#${room}`);
-  await bob.page.goto(`/r/${room}`);
-  await bob.page.locator("#join-room-form button").click();
-  await expect(bob.page.locator("#chat-form")).toBeVisible();
-  await expect(bob.page.locator("#status")).toHaveText("connected");
+  await createRoom(ann.page, room);
+  await joinRoom(bob.page, room);
   // Bob reads #general while Ann talks in the room: one of her two messages names him.
   await bob.page.goto("/");
   await expect(bob.page.locator("#status")).toHaveText("connected");

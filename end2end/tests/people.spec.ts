@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { openChat, send, messages, join, uniqueName, user } from "./support/chat";
+import { openChat, send, messages, join, uniqueName, user, createRoom, joinRoom } from "./support/chat";
 
 function roomName() {
   return `r${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
@@ -68,10 +68,7 @@ test("a room appears for those who join it, and only they get its messages", asy
   await send(a.page, "before anyone joined");
   await expect(messages(a.page).filter({ hasText: "before anyone joined" })).toHaveCount(1);
 
-  await b.page.goto(`/r/${room}`);
-  await b.page.locator("#join-room-form button").click();
-  await expect(b.page.locator("#chat-form")).toBeVisible();
-  await expect(b.page.locator("#status")).toHaveText("connected");
+  await joinRoom(b.page, room);
   await expect(messages(b.page).filter({ hasText: "before anyone joined" })).toHaveCount(1);
   await expect(await roomLink(b.page, "#rooms", room)).toHaveCount(1);
   // Joining is a line in the room, live for A and in the history B loads.
@@ -132,14 +129,8 @@ test("unread counts and the title follow, and clear in every tab when read in on
   const a = await user(browser);
   const b = await user(browser);
   const room = roomName();
-  await a.page.locator("#room-name").fill(room);
-  await a.page.locator("#room-form button").click();
-  await expect(a.page.locator("#room-title")).toHaveText(`#${room}`);
-  await b.page.goto(`/r/${room}`);
-  await b.page.locator("#join-room-form button").click();
-  // The form reloads the page once joined: wait for the reloaded page, not the old one.
-  await expect(b.page.locator("#chat-form")).toBeVisible();
-  await expect(b.page.locator("#status")).toHaveText("connected");
+  await createRoom(a.page, room);
+  await joinRoom(b.page, room);
   // B looks at #general in two tabs while A talks in the new room.
   await b.page.goto("/");
   await expect(b.page.locator("#status")).toHaveText("connected");

@@ -267,29 +267,35 @@ async fn over_the_rate_a_user_is_told_when_to_resend_and_others_are_not_slowed()
     assert_eq!(again["ok"]["seq"], 5, "{again}");
 }
 
-#[tokio::test]
-async fn a_socket_that_floods_past_its_refusals_is_disconnected_and_others_chat_on() {
-    use tokio_tungstenite::tungstenite::Message;
-    let config = natter::server::Config {
+/// One message a second per user, so that a burst is a flood.
+fn one_a_second() -> natter::server::Config {
+    natter::server::Config {
         message_rate: 1,
         message_burst: 1,
         ..test_config()
-    };
-    let server = start(config).await;
+    }
+}
+
+/// 200 frames of `event` at once, without waiting for the acks, as a flood sends them.
+fn flood(client: &WsClient, event: &str, payload: impl Fn(u32) -> String) {
+    use tokio_tungstenite::tungstenite::Message;
+    let frames = (0..200)
+        .map(|n| Message::text(format!(r#"42{n}["{event}",{}]"#, payload(n))))
+        .collect();
+    client.send_raw(frames);
+}
+
+#[tokio::test]
+async fn a_socket_that_floods_past_its_refusals_is_disconnected_and_others_chat_on() {
+    let server = start(one_a_second()).await;
     let ann = server.user("ann").await;
     let mut flooder = WsClient::join_as(&server, &ann).await;
     let mut other_tab = WsClient::join_as(&server, &ann).await;
     let bob = server.user("bob").await;
     let mut bob = WsClient::join_as(&server, &bob).await;
-    // Sent without waiting for the acks, as a flood is: 1 stored, then refusals, and past
-    // the 50 refusals a user may draw at once the socket is closed.
-    let frames: Vec<Message> = (0..200)
-        .map(|n| {
-            let payload = message(&format!("flood {n}"));
-            Message::text(format!(r#"42{n}["chat message",{payload}]"#))
-        })
-        .collect();
-    flooder.send_raw(frames);
+    // 1 stored, then refusals, and past the 50 refusals a user may draw at once the socket
+    // is closed.
+    flood(&flooder, "chat message", |n| message(&format!("flood {n}")));
     assert!(
         flooder
             .disconnected_within(std::time::Duration::from_secs(5))
@@ -313,19 +319,10 @@ async fn a_socket_that_floods_past_its_refusals_is_disconnected_and_others_chat_
 
 #[tokio::test]
 async fn a_flood_of_unreadable_messages_is_cut_off_too() {
-    use tokio_tungstenite::tungstenite::Message;
-    let config = natter::server::Config {
-        message_rate: 1,
-        message_burst: 1,
-        ..test_config()
-    };
-    let server = start(config).await;
+    let server = start(one_a_second()).await;
     let ann = server.user("ann").await;
     let mut flooder = WsClient::join_as(&server, &ann).await;
-    let frames: Vec<Message> = (0..200)
-        .map(|n| Message::text(format!(r#"42{n}["edit message",{{"junk":{n}}}]"#)))
-        .collect();
-    flooder.send_raw(frames);
+    flood(&flooder, "edit message", |n| format!(r#"{{"junk":{n}}}"#));
     assert!(
         flooder
             .disconnected_within(std::time::Duration::from_secs(5))

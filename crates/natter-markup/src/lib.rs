@@ -32,7 +32,7 @@ mod inline;
 mod leftovers;
 mod mentions;
 
-pub use mentions::mentions;
+pub use mentions::{mentions, mentions_in};
 
 /// A block of a message. On the wire (feature `serde`) each variant is a short tag:
 /// `{"p":[{"t":"hi"}]}`.

@@ -124,14 +124,19 @@ pub(super) fn names(emitted: &[(Ticket, &'static str, Value)]) -> Vec<&'static s
     emitted.iter().map(|(_, name, _)| *name).collect()
 }
 
-pub(super) fn live(d: &mut Driver<Fake>, m: ChatMessage) {
+/// The server pushes the event `name` with `payload`.
+pub(super) fn push(d: &mut Driver<Fake>, name: &str, payload: Value) {
     d.on_event(ClientEvent::Event {
         nsp: "/".into(),
-        name: event::CHAT_MESSAGE.into(),
-        args: vec![serde_json::to_value(m).unwrap()],
+        name: name.into(),
+        args: vec![payload],
         attachments: Vec::new(),
         ack_id: None,
     });
+}
+
+pub(super) fn live(d: &mut Driver<Fake>, m: ChatMessage) {
+    push(d, event::CHAT_MESSAGE, serde_json::to_value(m).unwrap());
 }
 
 #[test]
@@ -273,13 +278,7 @@ fn opening_a_room_marks_where_its_unread_part_began_and_another_tab_agrees() {
     }
     assert_eq!(d.rooms()[1].unread, 3);
     // Another tab read up to 2: one left.
-    d.on_event(ClientEvent::Event {
-        nsp: "/".into(),
-        name: event::READ.into(),
-        args: vec![json!({"room": "other", "seq": 2})],
-        attachments: Vec::new(),
-        ack_id: None,
-    });
+    push(&mut d, event::READ, json!({"room": "other", "seq": 2}));
     assert_eq!((d.rooms()[1].read_seq, d.rooms()[1].unread), (2, 1));
     d.show("other", None);
     assert_eq!(d.unread_from(), Some(2), "the divider goes after seq 2");
@@ -355,13 +354,7 @@ fn a_room_created_is_followed_and_reported() {
 #[test]
 fn a_room_removed_elsewhere_is_forgotten() {
     let mut d = connected(Fake::default());
-    d.on_event(ClientEvent::Event {
-        nsp: "/".into(),
-        name: event::ROOM_REMOVED.into(),
-        args: vec![json!({"room": "other"})],
-        attachments: Vec::new(),
-        ack_id: None,
-    });
+    push(&mut d, event::ROOM_REMOVED, json!({"room": "other"}));
     assert_eq!(d.rooms().len(), 1);
     assert!(d.session().timeline("other").is_none());
 }

@@ -53,6 +53,22 @@ export async function user(
   return { name, context, page };
 }
 
+/** Creates the public room `room` from the sidebar's form and waits until it is shown. */
+export async function createRoom(page: Page, room: string) {
+  await page.locator("#room-name").fill(room);
+  await page.locator("#room-form button").click();
+  await expect(page.locator("#room-title")).toHaveText(`#${room}`);
+}
+
+/** Joins `room` through its page's form. The form reloads the page once joined: this waits
+ * for the reloaded page to connect, not the old one. */
+export async function joinRoom(page: Page, room: string) {
+  await page.goto(`/r/${room}`);
+  await page.locator("#join-room-form button").click();
+  await expect(page.locator("#chat-form")).toBeVisible();
+  await expect(page.locator("#status")).toHaveText("connected");
+}
+
 export async function send(page: Page, text: string) {
   await page.locator("#input").fill(text);
   await page.locator("#chat-form button").click();

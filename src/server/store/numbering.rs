@@ -81,20 +81,20 @@ pub struct Parsed {
 
 impl Parsed {
     pub fn of(new: &NewMessage<'_>) -> Parsed {
+        let markup = natter_contract::markup(new.body);
         let writes_words = matches!(new.kind, MessageKind::Message | MessageKind::Edit);
-        let mut mentions: Vec<String> = if writes_words {
-            let names = natter_markup::mentions(new.body);
-            let keys = names.iter().filter_map(|name| user_name(name).ok());
-            keys.map(|name| name.key).collect()
-        } else {
-            Vec::new()
+        // A plain body (`markup` is `None`) names nobody: mentions are markup.
+        let mut mentions: Vec<String> = match (&markup, writes_words) {
+            (Some(tree), true) => {
+                let names = natter_markup::mentions_in(tree);
+                let keys = names.iter().filter_map(|name| user_name(name).ok());
+                keys.map(|name| name.key).collect()
+            }
+            _ => Vec::new(),
         };
         mentions.sort_unstable();
         mentions.dedup();
-        Parsed {
-            markup: natter_contract::markup(new.body),
-            mentions,
-        }
+        Parsed { markup, mentions }
     }
 }
 

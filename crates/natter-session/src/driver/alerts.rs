@@ -96,10 +96,9 @@ impl<P: Emit + Storage + Clock> Driver<P> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{Fake, ME, connected, live, message, take, user};
+    use super::super::tests::{Fake, ME, connected, live, message, push, take, user};
     use super::*;
     use natter_contract::{Joined, MessageKind, Page, RoomKind, dm_room, event};
-    use natter_protocol::client::ClientEvent;
     use serde_json::json;
 
     fn said(room: &str, seq: u64, author: i64, body: &str) -> ChatMessage {
@@ -173,13 +172,11 @@ mod tests {
             unread: 1,
             mentions: 0,
         };
-        d.on_event(ClientEvent::Event {
-            nsp: "/".into(),
-            name: event::ROOM_ADDED.into(),
-            args: vec![serde_json::to_value(line).unwrap()],
-            attachments: Vec::new(),
-            ack_id: None,
-        });
+        push(
+            &mut d,
+            event::ROOM_ADDED,
+            serde_json::to_value(line).unwrap(),
+        );
         let (ticket, name, _) = take(&mut d).pop().expect("the new DM is synced");
         assert_eq!(name, event::SYNC);
         let page = Page {
@@ -207,13 +204,7 @@ mod tests {
         let counts = |d: &Driver<Fake>| (d.rooms()[1].unread, d.rooms()[1].mentions);
         assert_eq!(counts(&d), (3, 2));
         // Another tab read up to 2: one mention (seq 3) is left.
-        d.on_event(ClientEvent::Event {
-            nsp: "/".into(),
-            name: event::READ.into(),
-            args: vec![json!({"room": "other", "seq": 2})],
-            attachments: Vec::new(),
-            ack_id: None,
-        });
+        push(&mut d, event::READ, json!({"room": "other", "seq": 2}));
         assert_eq!(counts(&d), (1, 1));
         d.show("other", None);
         assert_eq!(counts(&d), (0, 0));

@@ -1,19 +1,9 @@
 //! Presence, members and typing through the driver, on the recording platform.
 
-use super::super::tests::{Fake, ME, connected, live, message, names, take, user};
+use super::super::tests::{Fake, ME, connected, live, message, names, push, take, user};
 use super::*;
 use natter_protocol::client::ClientEvent;
 use serde_json::json;
-
-fn push(d: &mut Driver<Fake>, name: &str, payload: Value) {
-    d.on_event(ClientEvent::Event {
-        nsp: "/".into(),
-        name: name.into(),
-        args: vec![payload],
-        attachments: Vec::new(),
-        ack_id: None,
-    });
-}
 
 fn typing(d: &mut Driver<Fake>, room: &str, author: i64, typing: bool) {
     let signal = TypingSignal {
