@@ -11,12 +11,12 @@ export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
 # Asset names carry a content hash, listed in target/release/hash.txt by cargo-leptos.
 export LEPTOS_HASH_FILES ?= true
 
-.PHONY: run test setup setup-test build lint test-rust e2e fuzz fuzz-smoke clean screenshots
+.PHONY: run test setup setup-test build lint deny test-rust e2e fuzz fuzz-smoke clean screenshots
 
 run: setup build
 	target/release/natter $(ARGS)
 
-test: setup-test lint test-rust build e2e fuzz-smoke
+test: setup-test lint deny test-rust build e2e fuzz-smoke
 
 setup:
 	scripts/setup.sh
@@ -33,6 +33,11 @@ lint:
 	cargo clippy --workspace --all-targets --features ssr -- -D warnings
 	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
 	  --target-dir target/front -- -D warnings
+
+# Supply chain: advisories (live RustSec database, else the offline snapshot), licenses,
+# bans, sources; installs its pinned cargo-deny if missing.
+deny:
+	scripts/deny.sh
 
 test-rust:
 	cargo test --workspace --features ssr

@@ -125,7 +125,7 @@ mod ssr {
         Config, Io, auth,
         store::{Account, SharedStore},
     };
-    use axum::http::{HeaderMap, HeaderValue, header};
+    use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
     use leptos::prelude::*;
     use natter_contract::{ErrorCode, User};
 
@@ -183,13 +183,48 @@ mod ssr {
         }
     }
 
+    /// Where the functions above are served (their `prefix`).
+    const API_PREFIX: &str = "/api/";
+
+    /// The HTTP status of a refusal: the caller's mistake (4xx) or the server's trouble (5xx).
+    pub fn status(code: ErrorCode) -> StatusCode {
+        use ErrorCode::*;
+        match code {
+            EmptyMessage | MessageTooLong | InvalidPayload | SeqOutOfRange | InvalidId
+            | InvalidName | InvalidRoomName | TopicTooLong | InvalidPassword => {
+                StatusCode::BAD_REQUEST
+            }
+            Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
+            Forbidden => StatusCode::FORBIDDEN,
+            UnknownRoom | UnknownUser | UnknownMessage => StatusCode::NOT_FOUND,
+            NameTaken | RoomTaken | MessageDeleted => StatusCode::CONFLICT,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            NotStored => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     pub fn answer<T>(result: Result<T, ErrorCode>) -> Result<T, ServerFnError> {
         result.map_err(refused)
     }
 
     /// `"<code>: <text>"`, e.g. `"unknown_room: There is no such room."`: the code for the UI
-    /// to match on, the text to show as is.
+    /// to match on, the text to show as is. A call of the server function answers with the
+    /// code's HTTP status; a plain form post (no JavaScript) keeps leptos_axum's redirect back
+    /// to its page, and a page that called the function while rendering keeps its own status.
     pub fn refused(code: ErrorCode) -> ServerFnError {
+        crate::server::metrics::refused(code);
+        let called = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            let form_post = parts
+                .headers
+                .get(header::ACCEPT)
+                .and_then(|accept| accept.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"));
+            parts.uri.path().starts_with(API_PREFIX) && !form_post
+        });
+        if let (true, Some(response)) = (called, use_context::<leptos_axum::ResponseOptions>()) {
+            response.set_status(status(code));
+        }
         let name = serde_json::to_value(code)
             .ok()
             .and_then(|name| name.as_str().map(str::to_owned))

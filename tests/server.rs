@@ -17,6 +17,8 @@ mod health;
 mod live;
 #[path = "server/notices.rs"]
 mod notices;
+#[path = "server/ops.rs"]
+mod ops;
 #[path = "server/overload.rs"]
 mod overload;
 #[path = "server/people.rs"]

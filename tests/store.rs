@@ -63,6 +63,11 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn a_newer_database_is_refused() {
+                cases::a_newer_database_is_refused(TestDb::$backend().await).await;
+            }
+
+            #[tokio::test]
             async fn a_batch_answers_like_inserts_in_order() {
                 batch::a_batch_answers_like_inserts_in_order(TestDb::$backend().await).await;
             }

@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { createRoom, joinRoom, send, uniqueName, user } from "./support/chat";
 
 test("@name completes from the room's members: Down chooses, Enter takes, Esc closes", async ({ browser }) => {

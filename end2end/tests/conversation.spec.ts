@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { send, uniqueName, user } from "./support/chat";
 import { Server } from "./support/server";
 

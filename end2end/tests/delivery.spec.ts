@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { openChat, send, messages, token, join, uniqueName } from "./support/chat";
 import { Server } from "./support/server";
 

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./support/test";
 import { send, user } from "./support/chat";
 import { Server } from "./support/server";
 

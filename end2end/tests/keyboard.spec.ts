@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./support/test";
 import { uniqueName } from "./support/chat";
 
 /** Presses Tab until the focus is on `selector` (at most `max` times); every stop on the way

@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./support/test";
 import AxeBuilder from "@axe-core/playwright";
 import { send, uniqueName, user } from "./support/chat";
 

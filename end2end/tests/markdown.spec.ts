@@ -1,4 +1,4 @@
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./support/test";
 import { openChat, send, uniqueName, user } from "./support/chat";
 
 test("Markdown renders as specified, live, after a reload and in the server's HTML; anything else stays text", async ({ browser }) => {

@@ -1,4 +1,4 @@
-import { test, expect, Browser, BrowserContext } from "@playwright/test";
+import { test, expect, Browser, BrowserContext } from "./support/test";
 import { openChat, send, uniqueName } from "./support/chat";
 
 /** Records every `new Notification(...)` in `window.shown`, and lets the test hide the page:

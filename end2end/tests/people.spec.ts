@@ -1,4 +1,4 @@
-import { test, expect, Page } from "@playwright/test";
+import { test, expect, Page } from "./support/test";
 import { openChat, send, messages, join, uniqueName, user, createRoom, joinRoom } from "./support/chat";
 
 function roomName() {

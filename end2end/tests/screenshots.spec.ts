@@ -1,4 +1,4 @@
-import { test, expect, Browser } from "@playwright/test";
+import { test, expect, Browser } from "./support/test";
 import fs from "node:fs";
 import path from "node:path";
 import { openChat, send } from "./support/chat";

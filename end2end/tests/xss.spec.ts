@@ -1,4 +1,4 @@
-import { test, expect, Browser, BrowserContext, Page } from "@playwright/test";
+import { test, expect, Browser, BrowserContext, Page } from "./support/test";
 import { join, openChat, send, uniqueName } from "./support/chat";
 import { Server } from "./support/server";
 import { NAME_PAYLOADS, PAYLOADS } from "./support/xss";

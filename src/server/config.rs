@@ -2,7 +2,8 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
-use clap::Parser;
+use clap::{Parser, Subcommand, ValueEnum};
+use ipnet::IpNet;
 
 /// Default for `--max-payload`: OWASP's "64 KB or less" for WebSocket messages, applied to
 /// both transports so a browser cannot get around the polling limit by switching to WebSocket.
@@ -14,6 +15,20 @@ pub const DEFAULT_PING_TIMEOUT: Duration = Duration::from_secs(20);
 #[derive(Debug, Clone, PartialEq, Eq, Parser)]
 #[command(name = "natter", version, about = "Natter chat server")]
 pub struct Config {
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one object per line)
+    /// for a log collector.
+    #[arg(
+        long,
+        value_name = "FORMAT",
+        env = "NATTER_LOG_FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
     /// Address to listen on [default: LEPTOS_SITE_ADDR, else 127.0.0.1:3000]
     #[arg(long, env = "NATTER_ADDR")]
     pub addr: Option<SocketAddr>,
@@ -74,6 +89,7 @@ pub struct Config {
     /// `--database-url`.
     #[arg(
         long,
+        global = true,
         value_name = "DIR",
         env = "NATTER_DATA_DIR",
         default_value = DEFAULT_DATA_DIR
@@ -81,7 +97,13 @@ pub struct Config {
     pub data_dir: PathBuf,
 
     /// Postgres to store messages in instead of SQLite, e.g. `postgres://user@host/natter`.
-    #[arg(long, value_name = "URL", env = "DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<DatabaseUrl>,
 
     /// The address people reach Natter at, e.g. `https://chat.example.com`. With https, the
@@ -110,6 +132,43 @@ pub struct Config {
     )]
     pub message_burst: u32,
 
+    /// New Socket.IO sessions one client address may open per minute, sustained; 0 for no
+    /// limit. Beyond it the handshake gets 429 with `Retry-After`.
+    #[arg(
+        long = "handshakes-per-minute",
+        value_name = "N",
+        env = "NATTER_HANDSHAKES_PER_MINUTE",
+        default_value_t = DEFAULT_HANDSHAKE_RATE
+    )]
+    pub handshake_rate: u32,
+
+    /// Sessions one client address may open at once beyond the sustained rate.
+    #[arg(
+        long,
+        value_name = "N",
+        env = "NATTER_HANDSHAKE_BURST",
+        default_value_t = DEFAULT_HANDSHAKE_BURST,
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub handshake_burst: u32,
+
+    /// Proxies whose `X-Forwarded-For` is believed, as addresses or CIDR blocks, e.g.
+    /// `127.0.0.1,10.0.0.0/8` (repeat the flag or comma-separate). Without it every client is
+    /// the address its connection comes from.
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "ADDR",
+        env = "NATTER_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy
+    )]
+    pub trusted_proxies: Vec<IpNet>,
+
+    /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`; not served
+    /// without it. Never the public address: the figures are for the operator.
+    #[arg(long, value_name = "ADDR", env = "NATTER_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
     /// How long a user stays online after their last tab disconnected, in milliseconds: a
     /// reload or a network blip reconnects within it, so nobody appears to come and go.
     #[arg(
@@ -121,6 +180,30 @@ pub struct Config {
     )]
     pub presence_grace: Duration,
 }
+
+/// What `natter` does besides serving.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Copies the live SQLite database (`--data-dir`) to PATH, consistent even while the
+    /// server is writing; restore by putting the copy in place as `natter.db` while Natter is
+    /// stopped. Postgres is backed up with `pg_dump` (README).
+    Backup {
+        /// Where the copy goes; must not exist yet.
+        path: PathBuf,
+    },
+}
+
+/// The shape of log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// See `handshakes.rs` for why.
+pub const DEFAULT_HANDSHAKE_RATE: u32 = 600;
+pub const DEFAULT_HANDSHAKE_BURST: u32 = 200;
 
 /// A person typing fast sends a message every second or two; 5/s with a burst of 10 lets a
 /// pasted batch through and stops a script from filling a room.
@@ -176,6 +259,8 @@ impl Default for Config {
     /// The settings used without flags or environment, for tests and embedding.
     fn default() -> Self {
         Config {
+            command: None,
+            log_format: LogFormat::Text,
             addr: None,
             transports: Transports::BOTH,
             allowed_origins: Vec::new(),
@@ -187,6 +272,10 @@ impl Default for Config {
             public_url: None,
             message_rate: DEFAULT_MESSAGE_RATE,
             message_burst: DEFAULT_MESSAGE_BURST,
+            metrics_addr: None,
+            handshake_rate: DEFAULT_HANDSHAKE_RATE,
+            handshake_burst: DEFAULT_HANDSHAKE_BURST,
+            trusted_proxies: Vec::new(),
             presence_grace: Duration::from_millis(natter_contract::PRESENCE_GRACE_MS),
         }
     }
@@ -268,6 +357,14 @@ fn parse_origin(origin: &str) -> Result<String, String> {
     }
 }
 
+/// An address is a block of one.
+fn parse_proxy(text: &str) -> Result<IpNet, String> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is not an IP address or CIDR block"))
+}
+
 fn parse_millis(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<u64>() {
         Ok(0) => Err("must be greater than zero".into()),
@@ -277,83 +374,5 @@ fn parse_millis(text: &str) -> Result<Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_match_clap_defaults() {
-        let parsed = Config::try_parse_from(["natter"]).unwrap();
-        assert_eq!(parsed, Config::default());
-    }
-
-    #[test]
-    fn flags() {
-        let parsed = Config::try_parse_from([
-            "natter",
-            "--addr=0.0.0.0:8080",
-            "--transports=websocket",
-            "--allowed-origin=https://Chat.Example.com",
-            "--allowed-origin=http://localhost:3000,http://[::1]:3000",
-            "--ping-interval-ms=300",
-            "--ping-timeout-ms=2000",
-            "--max-payload=2048",
-            "--data-dir=/var/lib/natter",
-            "--database-url=postgres://natter:secret@db/natter",
-        ])
-        .unwrap();
-        assert_eq!(parsed.addr, Some("0.0.0.0:8080".parse().unwrap()));
-        assert_eq!(parsed.transports, Transports::WEBSOCKET_ONLY);
-        assert_eq!(
-            parsed.allowed_origins,
-            [
-                "https://chat.example.com",
-                "http://localhost:3000",
-                "http://[::1]:3000"
-            ]
-        );
-        assert_eq!(parsed.ping_interval, Duration::from_millis(300));
-        assert_eq!(parsed.ping_timeout, Duration::from_secs(2));
-        assert_eq!(parsed.max_payload, 2048);
-        assert_eq!(parsed.data_dir, PathBuf::from("/var/lib/natter"));
-        let url = parsed.database_url.unwrap();
-        assert_eq!(url.as_str(), "postgres://natter:secret@db/natter");
-        assert!(!format!("{url:?}").contains("secret"));
-    }
-
-    #[test]
-    fn rejects_bad_values() {
-        for bad in [
-            "--transports=",
-            "--transports=smoke-signals",
-            "--allowed-origin=*",
-            "--allowed-origin=chat.example.com",
-            "--allowed-origin=https://chat.example.com/",
-            "--allowed-origin=https://*.example.com",
-            "--ping-interval-ms=0",
-            "--ping-timeout-ms=2s",
-            "--max-payload=10",
-            "--database-url=sqlite://natter.db",
-            "--database-url=mysql://db/natter",
-        ] {
-            assert!(
-                Config::try_parse_from(["natter", bad]).is_err(),
-                "{bad} was accepted"
-            );
-        }
-    }
-
-    #[test]
-    fn blank_origin_list_is_accepted() {
-        let parsed = Config::try_parse_from(["natter", "--allowed-origin="]).unwrap();
-        assert!(parsed.allowed_origins.iter().all(String::is_empty));
-    }
-
-    #[test]
-    fn transports_list() {
-        assert_eq!(parse_transports("polling"), Ok(Transports::POLLING_ONLY));
-        assert_eq!(
-            parse_transports(" WebSocket , polling "),
-            Ok(Transports::BOTH)
-        );
-    }
-}
+#[path = "config_tests.rs"]
+mod tests;

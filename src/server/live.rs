@@ -80,6 +80,7 @@ pub async fn detach<A: Adapter>(socket: &SocketRef<A>, live: &Live, user: &User)
             typing: false,
         };
         if let Err(error) = socket.to(typed.room).emit(event::TYPING, &stopped).await {
+            super::metrics::broadcast_failed(event::TYPING, &error);
             tracing::debug!(%error, "could not end a typing indicator");
         }
     }
@@ -141,6 +142,7 @@ async fn on_typing<A: Adapter>(
         typing: true,
     };
     if let Err(error) = socket.to(room).emit(event::TYPING, &signal).await {
+        super::metrics::broadcast_failed(event::TYPING, &error);
         tracing::debug!(%error, "could not relay a typing signal");
     }
     reply(ack, &Ack::Ok(()));

@@ -1,14 +1,19 @@
 //! The server: Leptos SSR pages and static files plus Socket.IO, on one axum router and port.
 
 pub mod auth;
+pub mod backup;
 mod cache;
+mod client_ip;
 mod config;
 mod edits;
 mod error;
 mod events;
+mod handshakes;
 mod headers;
 mod health;
 mod live;
+mod logs;
+pub mod metrics;
 mod origin;
 pub mod people;
 pub mod presence;
@@ -35,9 +40,8 @@ use tokio::{
     sync::oneshot,
 };
 use tower_http::{compression::CompressionLayer, services::ServeDir};
-use tracing_subscriber::EnvFilter;
 
-pub use config::{Config, DatabaseUrl, Transports};
+pub use config::{Command, Config, DatabaseUrl, LogFormat, Transports};
 pub use error::StartError;
 
 /// Where socketioxide serves Engine.IO (its default, and what every client assumes).
@@ -53,7 +57,25 @@ const SESSION_SWEEP: Duration = Duration::from_secs(60);
 /// The binary's entry point: parse flags, serve until SIGTERM or Ctrl-C.
 pub async fn main() -> ExitCode {
     let config = Config::parse();
-    init_tracing();
+    logs::init(config.log_format);
+    if let Some(Command::Backup { path }) = &config.command {
+        return match backup::backup(&config, path).await {
+            Ok(done) => {
+                println!(
+                    "backed up {} to {} ({} messages, {} bytes)",
+                    done.from.display(),
+                    path.display(),
+                    done.messages,
+                    done.bytes
+                );
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("natter backup: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -61,14 +83,6 @@ pub async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
 }
 
 async fn run(config: Config) -> Result<(), StartError> {
@@ -82,6 +96,19 @@ async fn run(config: Config) -> Result<(), StartError> {
         io.clone(),
         SESSION_SWEEP,
     ));
+    if let Some(metrics_addr) = config.metrics_addr {
+        let metrics = listen(metrics_addr).map_err(|source| StartError::Bind {
+            addr: metrics_addr,
+            source,
+        })?;
+        tracing::info!("metrics on http://{metrics_addr}/metrics");
+        let routes = metrics::routes(io.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(metrics, routes).await {
+                tracing::error!(%error, "the metrics listener failed");
+            }
+        });
+    }
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!("listening on http://{bound}");
     // Chat frames are small and often several go to one socket back to back (a burst of
@@ -96,6 +123,7 @@ async fn run(config: Config) -> Result<(), StartError> {
     });
 
     let (draining_tx, draining) = oneshot::channel();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down");
@@ -165,6 +193,7 @@ pub async fn router(
     config: &Config,
     store: store::SharedStore,
 ) -> Result<(Router, Io), StartError> {
+    metrics::handle();
     let routes = generate_route_list(crate::app::App);
     let quota = rate::message_quota(config.message_rate, config.message_burst);
     let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota);
@@ -179,6 +208,7 @@ pub async fn router(
     let context = {
         let (store, io, config) = (store.clone(), io.clone(), config.clone());
         move || {
+            headers::content_security_policy();
             provide_context(sink.clone());
             provide_context(store.clone());
             provide_context(io.clone());
@@ -214,13 +244,23 @@ pub async fn router(
         .layer(middleware::from_fn(cache::cache_control));
 
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
+    let proxies = client_ip::TrustedProxies(config.trusted_proxies.clone());
+    let handshakes =
+        handshakes::Handshakes::start(proxies, config.handshake_rate, config.handshake_burst);
     let app = pages
         .layer(socket_io_layer)
+        .layer(middleware::from_fn_with_state(
+            handshakes,
+            handshakes::limit,
+        ))
         .layer(middleware::from_fn_with_state(policy, origin::check_origin))
         .layer(middleware::from_fn_with_state(
             config.is_https(),
             headers::secure,
-        ));
+        ))
+        .layer(logs::propagate_request_id())
+        .layer(logs::trace())
+        .layer(logs::set_request_id());
     Ok((app, io))
 }
 

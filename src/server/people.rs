@@ -328,6 +328,7 @@ async fn emit<A: Adapter, T: serde::Serialize + ?Sized>(
     payload: &T,
 ) {
     if let Err(error) = to.emit(name, payload).await {
+        super::metrics::broadcast_failed(name, &error);
         // A full or closed client queue: that tab refreshes its sidebar on reconnect.
         tracing::debug!(%error, name, "an update did not reach every tab");
     }

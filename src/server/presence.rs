@@ -165,6 +165,7 @@ pub async fn publish<A: Adapter>(presence: SharedPresence, io: SocketIo<A>) {
             continue;
         }
         if let Err(error) = io.emit(event::PRESENCE, &change).await {
+            super::metrics::broadcast_failed(event::PRESENCE, &error);
             tracing::debug!(%error, "could not send a presence change to every tab");
         }
     }

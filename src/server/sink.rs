@@ -81,6 +81,9 @@ pub enum Reply<A: Adapter> {
 
 impl<A: Adapter> Reply<A> {
     pub fn send(self, answer: &SendAck) {
+        if let SendAck::Error(error) = answer {
+            super::metrics::refused(error.code);
+        }
         match self {
             Reply::Socket(ack) => {
                 if let Err(error) = ack.send(answer) {
@@ -292,8 +295,22 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
             target: post.target,
         })
         .collect();
+    let began = std::time::Instant::now();
     let results = store.insert_batch(&drafts).await;
     debug_assert_eq!(results.len(), batch.len(), "one result per draft");
+    let stored = results
+        .iter()
+        .filter(|result| {
+            matches!(
+                result,
+                Ok(Inserted {
+                    duplicate: false,
+                    ..
+                })
+            )
+        })
+        .count();
+    super::metrics::stored_batch(results.len(), stored, began.elapsed());
     for (
         Post {
             message,
@@ -355,6 +372,7 @@ async fn broadcast<A: Adapter>(io: &SocketIo<A>, message: &ChatMessage) {
     };
     let to_room = namespace.to(message.room.clone());
     if let Err(error) = to_room.emit(event::CHAT_MESSAGE, message).await {
+        super::metrics::broadcast_failed(event::CHAT_MESSAGE, &error);
         // A full or closed client queue: that client catches up by SYNC after its last seq.
         tracing::warn!(seq = message.seq, %error, "broadcast did not reach every client");
     }

@@ -391,6 +391,9 @@ pub(super) async fn respond<A: Adapter, T, R, E, Fut>(
 }
 
 pub(super) fn reply<A: Adapter, T: Serialize>(ack: AckSender<A>, answer: &Ack<T>) {
+    if let Ack::Error(error) = answer {
+        super::metrics::refused(error.code);
+    }
     if let Err(error) = ack.send(answer) {
         tracing::debug!(%error, "could not send an ack");
     }

@@ -33,6 +33,8 @@ pub fn config(data: &Path) -> Config {
         data_dir: data.to_owned(),
         // Bursts of 100 from one user test the transports, not the per-user rate.
         message_rate: 0,
+        // Reconnection loops from one address test the transports, not the handshake rate.
+        handshake_rate: 0,
         ..Config::default()
     }
 }

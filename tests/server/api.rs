@@ -122,22 +122,46 @@ async fn recent_messages_read_the_store() {
 async fn bad_arguments_get_clear_errors() {
     let server = start(test_config()).await;
     let token = Some(server.tester.token.as_str());
-    for (room, limit, code) in [
-        ("nowhere", "10", "unknown_room"),
-        ("../etc", "10", "unknown_room"),
-        ("dm.2.1", "10", "unknown_room"),
-        ("general", "0", "seq_out_of_range"),
-        ("general", "201", "seq_out_of_range"),
+    for (room, limit, code, status) in [
+        ("nowhere", "10", "unknown_room", 404),
+        ("../etc", "10", "unknown_room", 404),
+        ("dm.2.1", "10", "unknown_room", 404),
+        ("general", "0", "seq_out_of_range", 400),
+        ("general", "201", "seq_out_of_range", 400),
     ] {
         let form = [("room", room), ("limit", limit)];
         let reply = call(&server, "recent_messages", token, &form).await;
-        assert_eq!(reply.status, 500, "{room} {limit}: {}", reply.body);
+        assert_eq!(reply.status, status, "{room} {limit}: {}", reply.body);
         reply.refused(code);
     }
     let dm = call(&server, "open_dm", token, &[("name", "nobody")]).await;
+    assert_eq!(dm.status, 404);
     dm.refused("unknown_user");
     let room = call(&server, "join_room", token, &[("room", "nowhere")]).await;
     room.refused("unknown_room");
+    let anonymous = call(&server, "join_room", None, &[("room", "general")]).await;
+    assert_eq!(anonymous.status, 401);
+    anonymous.refused("unauthorized");
+    let taken = call(&server, "join", None, &[("name", "Tester")]).await;
+    assert_eq!(taken.status, 409);
+    taken.refused("name_taken");
+    // A plain form post (no JavaScript) is sent back to its page whatever the answer.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form_post = no_redirects
+        .post(server.url("/api/join"))
+        .header("accept", "text/html")
+        .header("referer", server.url("/"))
+        .form(&[("name", "Tester")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form_post.status(), 302);
+    let back = form_post.headers()["location"].to_str().unwrap();
+    assert!(back.starts_with(&server.url("/?")), "{back}");
+    assert!(back.contains("__err="), "the page is told why: {back}");
 }
 
 #[tokio::test]

@@ -206,3 +206,104 @@ async fn every_response_carries_the_security_headers_and_hsts_behind_https() {
         }
     }
 }
+
+/// The policy's nonce, from a page's Content-Security-Policy header.
+fn csp_nonce(policy: &str) -> &str {
+    let start = policy.find("'nonce-").expect("a nonce") + "'nonce-".len();
+    let len = policy[start..].find('\'').unwrap();
+    &policy[start..start + len]
+}
+
+#[tokio::test]
+async fn pages_carry_a_content_security_policy_with_a_fresh_nonce_on_every_script() {
+    let server = start(test_config()).await;
+    let mut nonces = Vec::new();
+    for path in ["/", "/", "/no-such-page"] {
+        let response = http().get(server.url(path)).send().await.unwrap();
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for directive in [
+            "default-src 'self'",
+            "'wasm-unsafe-eval'",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ] {
+            assert!(policy.contains(directive), "{directive} missing: {policy}");
+        }
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let nonce = csp_nonce(&policy).to_owned();
+        assert!(nonce.len() >= 22, "128 bits at least: {nonce}");
+        let html = response.text().await.unwrap();
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0, "{path} has no script");
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script of {path} carries the nonce"
+        );
+        nonces.push(nonce);
+    }
+    nonces.sort();
+    nonces.dedup();
+    assert_eq!(nonces.len(), 3, "a nonce is never reused");
+    // Not a page: no policy to carry.
+    let health = http().get(server.url("/healthz")).send().await.unwrap();
+    assert!(health.headers().get("content-security-policy").is_none());
+}
+
+async fn handshake_from(server: &Server, forwarded_for: Option<&str>) -> reqwest::Response {
+    let mut request = http().get(server.polling_url());
+    if let Some(client) = forwarded_for {
+        request = request.header("x-forwarded-for", client);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn handshakes_over_an_address_rate_get_429_and_open_sessions_go_on() {
+    let behind_proxy = start(Config {
+        handshake_rate: 1,
+        handshake_burst: 3,
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap()],
+        ..test_config()
+    })
+    .await;
+    let open = PollingSession::join(&behind_proxy).await;
+    for _ in 0..2 {
+        assert_eq!(handshake_from(&behind_proxy, None).await.status(), 200);
+    }
+    let refused = handshake_from(&behind_proxy, None).await;
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((55..=60).contains(&wait), "one handshake a minute: {wait}");
+    let said = refused.text().await.unwrap();
+    assert!(said.contains("Too many new connections"), "{said}");
+    // A WebSocket handshake is a handshake too.
+    let ws = WsClient::open(&behind_proxy, None, true).await;
+    assert!(ws.is_err(), "the WebSocket handshake was let through");
+    // The session already open is not a handshake: it goes on chatting.
+    let (_, ack) = open.emit(1, "chat message", &message("still here")).await;
+    assert!(ack["ok"]["seq"].is_u64(), "{ack}");
+    // Another client behind the same proxy has a bucket of its own.
+    let other = handshake_from(&behind_proxy, Some("198.51.100.7")).await;
+    assert_eq!(other.status(), 200);
+
+    // Straight to Natter, with no proxy trusted, X-Forwarded-For is the client's own claim.
+    let direct = start(Config {
+        handshake_rate: 1,
+        handshake_burst: 1,
+        ..test_config()
+    })
+    .await;
+    assert_eq!(handshake_from(&direct, None).await.status(), 200);
+    let forged = handshake_from(&direct, Some("198.51.100.8")).await;
+    assert_eq!(forged.status(), 429);
+}

@@ -2,7 +2,7 @@
 
 use std::{collections::BTreeSet, time::Duration};
 
-use natter::server::store::{ChatStore, SharedStore, StoreError};
+use natter::server::store::{ChatStore, OpenError, SharedStore, StoreError};
 use natter_contract::{ChatMessage, DEFAULT_ROOM, MAX_PAGE};
 
 use crate::fixtures::{InsertAs, TestDb};
@@ -287,4 +287,34 @@ pub async fn a_locked_database_means_not_stored(db: TestDb) {
         seqs(&store.after(ROOM, 0, 10).await.unwrap().messages),
         [1, 2]
     );
+}
+
+/// A database a newer Natter migrated is refused at start-up, saying so, and left as it was.
+pub async fn a_newer_database_is_refused(mut db: TestDb) {
+    db.store
+        .insert_as("general", "before-upgrade", "kept")
+        .await
+        .unwrap();
+    db.execute(
+        "INSERT INTO _sqlx_migrations \
+         (version, description, success, checksum, execution_time) \
+         SELECT 9999, 'from a newer natter', success, checksum, execution_time \
+         FROM _sqlx_migrations WHERE version = 1",
+    )
+    .await;
+    let refused = db.try_reopen().await.unwrap_err();
+    assert!(
+        matches!(refused, OpenError::NewerDatabase { version: 9999 }),
+        "{refused:?}"
+    );
+    let said = refused.to_string();
+    assert!(
+        said.contains("newer Natter") && said.contains("9999"),
+        "{said}"
+    );
+    db.execute("DELETE FROM _sqlx_migrations WHERE version = 9999")
+        .await;
+    db.reopen().await;
+    let page = db.store.latest("general", 10).await.unwrap();
+    assert_eq!(page.messages.last().unwrap().body, "kept");
 }

@@ -3,7 +3,8 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use natter::server::store::{
-    ChatStore, Draft, Inserted, PgStore, SharedStore, SqliteStore, StoreError, WRITE_TIMEOUT,
+    ChatStore, Draft, Inserted, OpenError, PgStore, SharedStore, SqliteStore, StoreError,
+    WRITE_TIMEOUT,
 };
 use natter_contract::{MessageKind, User};
 use sqlx::{
@@ -84,6 +85,22 @@ impl TestDb {
     pub async fn reopen(&mut self) {
         self.store.close().await;
         self.store = self.backend.open(self.lock_wait).await;
+    }
+
+    /// Closes the store and tries to open the database again, returning why it would not.
+    pub async fn try_reopen(&mut self) -> Result<(), OpenError> {
+        self.store.close().await;
+        self.store = self.backend.try_open_store(self.lock_wait).await?;
+        Ok(())
+    }
+
+    /// Runs `sql` on a connection of its own, as an operator or another program would.
+    pub async fn execute(&self, sql: &str) {
+        match self.raw().await {
+            Raw::Sqlite(mut conn) => conn.execute(sql).await.map(drop),
+            Raw::Postgres(mut conn) => conn.execute(sql).await.map(drop),
+        }
+        .unwrap();
     }
 
     /// A connection of its own, beside the store's pool.
@@ -193,19 +210,21 @@ impl Backend {
     }
 
     async fn open_store(&self, lock_wait: Duration) -> SharedStore {
-        match self {
-            Backend::Sqlite { path, .. } => Arc::new(
-                SqliteStore::open_with_busy_timeout(path, lock_wait)
-                    .await
-                    .unwrap(),
-            ),
+        self.try_open_store(lock_wait).await.unwrap()
+    }
+
+    async fn try_open_store(&self, lock_wait: Duration) -> Result<SharedStore, OpenError> {
+        Ok(match self {
+            Backend::Sqlite { path, .. } => {
+                Arc::new(SqliteStore::open_with_busy_timeout(path, lock_wait).await?)
+            }
             Backend::Postgres { options, .. } => {
                 let millis = lock_wait.as_millis().to_string();
                 let options = (**options).clone();
                 let options = options.options([("lock_timeout", millis.as_str())]);
-                Arc::new(PgStore::connect_with(options).await.unwrap())
+                Arc::new(PgStore::connect_with(options).await?)
             }
-        }
+        })
     }
 }
 

@@ -67,6 +67,11 @@ impl Server {
     pub fn ws_url(&self) -> String {
         format!("ws://{}/socket.io/?EIO=4&transport=websocket", self.addr)
     }
+    /// The directory of the server's SQLite file, for a server from [`start`].
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.as_ref().expect("a server from start()").path()
+    }
+
     /// The `Origin` a browser sends for a page loaded from this server.
     pub fn own_origin(&self) -> String {
         format!("http://{}", self.addr)
@@ -99,6 +104,8 @@ pub fn test_config() -> Config {
         data_dir: std::env::temp_dir().join("natter-tests-never-used"),
         // Floods from one user are how these tests fill queues; the limit has its own test.
         message_rate: 0,
+        // Every test client comes from 127.0.0.1; the handshake limit has its own test.
+        handshake_rate: 0,
         ..Config::default()
     }
 }
@@ -121,6 +128,12 @@ pub async fn temp_store() -> (TempDir, SharedStore) {
 }
 
 pub async fn start_with_store(config: Config, store: SharedStore) -> Server {
+    let tester = new_user(&store, "tester").await;
+    start_as(config, store, tester).await
+}
+
+/// A server on `store` whose tester is a user the store already has (a restored backup's).
+pub async fn start_as(config: Config, store: SharedStore, tester: TestUser) -> Server {
     let options = LeptosOptions::builder()
         .output_name("natter")
         .site_root(site_root())
@@ -131,8 +144,8 @@ pub async fn start_with_store(config: Config, store: SharedStore) -> Server {
         .expect("the router");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     tokio::spawn(axum::serve(listener, app).into_future());
-    let tester = new_user(&store, "tester").await;
     Server {
         addr,
         io,

@@ -132,7 +132,10 @@ impl Servers {
                     .env("RUST_LOG", "warn")
                     // One sender drives every scenario (12,800 msg/s at the top of the ramp);
                     // the per-user limit would measure itself, not the fan-out.
-                    .env("NATTER_MESSAGE_RATE", "0");
+                    .env("NATTER_MESSAGE_RATE", "0")
+                    // Every bench client comes from 127.0.0.1, and the storm reconnects
+                    // 1,000 of them at once.
+                    .env("NATTER_HANDSHAKES_PER_MINUTE", "0");
                 c
             }
             Program::Node => {

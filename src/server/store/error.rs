@@ -121,6 +121,14 @@ pub enum OpenError {
     Connect(#[source] BackendError),
     #[error("cannot migrate the database: {0}")]
     Migrate(#[source] BackendError),
+    /// The database holds a migration this build does not have: a newer Natter wrote it, and
+    /// running on it could misread or damage what that version stored.
+    #[error(
+        "the database was written by a newer Natter: it has migration {version}, which this \
+         build does not know. Run that newer version, or restore a backup made before the \
+         upgrade (see the README's \"Backups\")"
+    )]
+    NewerDatabase { version: i64 },
 }
 
 impl From<sqlx::Error> for OpenError {
@@ -131,6 +139,11 @@ impl From<sqlx::Error> for OpenError {
 
 impl From<sqlx::migrate::MigrateError> for OpenError {
     fn from(error: sqlx::migrate::MigrateError) -> Self {
-        OpenError::Migrate(BackendError::new(error.to_string()))
+        match error {
+            sqlx::migrate::MigrateError::VersionMissing(version) => {
+                OpenError::NewerDatabase { version }
+            }
+            error => OpenError::Migrate(BackendError::new(error.to_string())),
+        }
     }
 }

@@ -25,7 +25,7 @@ pub use directory::{Account, Directory};
 pub use error::{BackendError, OpenError, StoreError};
 
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
+pub use sqlite::{FILE_NAME as SQLITE_FILE_NAME, SqliteStore};
 
 use super::Config;
 
