@@ -26,7 +26,12 @@ pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
 #[server(prefix = "/api", endpoint = "join")]
 pub async fn join(name: String, password: Option<String>) -> Result<Me, ServerFnError> {
     let store = ssr::store()?;
-    let joined = crate::server::people::join(store.as_ref(), &name, password.as_deref()).await;
+    let limits = ssr::limits()?;
+    let ip = ssr::client_ip();
+    let admit = || limits.admit_account(ip);
+    let joined =
+        crate::server::people::join_admitted(store.as_ref(), &name, password.as_deref(), admit)
+            .await;
     let crate::server::people::Entry {
         user,
         token,
@@ -143,6 +148,23 @@ mod ssr {
         })
     }
 
+    pub fn limits() -> Result<crate::server::limits::SharedLimits, ServerFnError> {
+        use_context()
+            .ok_or_else(|| ServerFnError::new("internal: the limits are not in the Leptos context"))
+    }
+
+    /// The client's address, as the handshake middleware found it (0.0.0.0 without one).
+    pub fn client_ip() -> std::net::IpAddr {
+        use_context::<axum::http::request::Parts>()
+            .and_then(|parts| {
+                let ip = parts
+                    .extensions
+                    .get::<crate::server::handshakes::ClientIp>()?;
+                Some(ip.0)
+            })
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+    }
+
     pub fn io() -> Result<Io, ServerFnError> {
         use_context::<Io>()
             .ok_or_else(|| ServerFnError::new("internal: Socket.IO is not in the Leptos context"))
@@ -198,7 +220,9 @@ mod ssr {
             Forbidden => StatusCode::FORBIDDEN,
             UnknownRoom | UnknownUser | UnknownMessage => StatusCode::NOT_FOUND,
             NameTaken | RoomTaken | MessageDeleted => StatusCode::CONFLICT,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited | TooManyAccounts | TooManyRooms | TooManySessions => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             NotStored => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }

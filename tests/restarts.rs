@@ -68,6 +68,9 @@ impl ServerProcess {
             .env("LEPTOS_OUTPUT_NAME", "natter")
             .env("LEPTOS_SITE_ROOT", data.join("site"))
             .env("RUST_LOG", "warn")
+            // Fifty accounts and their sockets, all from 127.0.0.1.
+            .env("NATTER_ACCOUNTS_PER_HOUR", "0")
+            .env("NATTER_SESSIONS_PER_IP", "0")
             .stdout(Stdio::null())
             .spawn()
             .expect("start the natter binary");

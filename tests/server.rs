@@ -13,6 +13,8 @@ mod edits;
 mod hardening;
 #[path = "server/health.rs"]
 mod health;
+#[path = "server/limits.rs"]
+mod limits;
 #[path = "server/live.rs"]
 mod live;
 #[path = "server/notices.rs"]

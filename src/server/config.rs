@@ -164,6 +164,9 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<IpNet>,
 
+    #[command(flatten)]
+    pub limits: super::limits::LimitFlags,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`; not served
     /// without it. Never the public address: the figures are for the operator.
     #[arg(long, value_name = "ADDR", env = "NATTER_METRICS_ADDR")]
@@ -273,6 +276,7 @@ impl Default for Config {
             message_rate: DEFAULT_MESSAGE_RATE,
             message_burst: DEFAULT_MESSAGE_BURST,
             metrics_addr: None,
+            limits: super::limits::LimitFlags::default(),
             handshake_rate: DEFAULT_HANDSHAKE_RATE,
             handshake_burst: DEFAULT_HANDSHAKE_BURST,
             trusted_proxies: Vec::new(),

@@ -11,6 +11,7 @@ use socketioxide::{
 };
 
 use super::{
+    limits::SharedLimits,
     people,
     sink::MessageSink,
     socket::{Authed, reply, respond},
@@ -47,10 +48,12 @@ async fn on_create_room<A: Adapter>(
     ack: AckSender<A>,
     io: SocketIo<A>,
     State(store): State<SharedStore>,
+    State(limits): State<SharedLimits>,
     Extension(authed): Extension<Authed>,
 ) {
     respond(request, ack, |CreateRoom { room, topic }| async move {
-        people::create_room(store.as_ref(), &io, &authed.user, &room, &topic).await
+        let admit = || limits.admit_room(authed.user.id);
+        people::create_room(store.as_ref(), &io, &authed.user, &room, &topic, admit).await
     })
     .await;
 }

@@ -8,9 +8,10 @@ mod config;
 mod edits;
 mod error;
 mod events;
-mod handshakes;
+pub mod handshakes;
 mod headers;
 mod health;
+pub mod limits;
 mod live;
 mod logs;
 pub mod metrics;
@@ -43,6 +44,7 @@ use tower_http::{compression::CompressionLayer, services::ServeDir};
 
 pub use config::{Command, Config, DatabaseUrl, LogFormat, Transports};
 pub use error::StartError;
+pub use limits::LimitFlags;
 
 /// Where socketioxide serves Engine.IO (its default, and what every client assumes).
 pub const SOCKET_IO_PATH: &str = "/socket.io";
@@ -198,10 +200,17 @@ pub async fn router(
     let quota = rate::message_quota(config.message_rate, config.message_burst);
     let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota);
     let live = live::Live::shared(presence::LocalPresence::shared(config.presence_grace));
-    let (socket_io_layer, io) =
-        socket::layer(config, store.clone(), sink.clone(), live.clone(), ())
-            .await
-            .map_err(StartError::Adapter)?;
+    let limits = limits::Limits::shared(&config.limits);
+    let (socket_io_layer, io) = socket::layer(
+        config,
+        store.clone(),
+        sink.clone(),
+        live.clone(),
+        limits.clone(),
+        (),
+    )
+    .await
+    .map_err(StartError::Adapter)?;
     live.publish(io.clone());
     // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
     // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
@@ -210,6 +219,7 @@ pub async fn router(
         move || {
             headers::content_security_policy();
             provide_context(sink.clone());
+            provide_context(limits.clone());
             provide_context(store.clone());
             provide_context(io.clone());
             provide_context(config.clone());

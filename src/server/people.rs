@@ -42,6 +42,17 @@ pub async fn join(
     raw_name: &str,
     raw_password: Option<&str>,
 ) -> Result<Entry, ErrorCode> {
+    join_admitted(store, raw_name, raw_password, || Ok(())).await
+}
+
+/// [`join`], asking `admit` before it creates an account (the per-address hourly limit);
+/// signing in to an existing one is never limited by it.
+pub async fn join_admitted(
+    store: &dyn ChatStore,
+    raw_name: &str,
+    raw_password: Option<&str>,
+    admit: impl FnOnce() -> Result<(), ErrorCode>,
+) -> Result<Entry, ErrorCode> {
     let name = user_name(raw_name)?;
     let raw_password = raw_password.filter(|p| !p.is_empty());
     if let Some(existing) = store.find_user(&name.key).await? {
@@ -62,11 +73,12 @@ pub async fn join(
             created: false,
         });
     }
+    if let Some(given) = raw_password {
+        password(given)?;
+    }
+    admit()?;
     let hash = match raw_password {
-        Some(given) => {
-            password(given)?;
-            Some(auth::hash_password(given.to_owned()).await?)
-        }
+        Some(given) => Some(auth::hash_password(given.to_owned()).await?),
         None => None,
     };
     let user = store.create_user(&name, hash.as_deref()).await?;
@@ -212,9 +224,11 @@ pub async fn create_room<A: Adapter>(
     user: &User,
     room: &str,
     raw_topic: &str,
+    admit: impl FnOnce() -> Result<(), ErrorCode>,
 ) -> Result<Joined, ErrorCode> {
     new_room_name(room)?;
     let topic = topic(raw_topic)?;
+    admit()?;
     store.create_room(room, &topic, user.id).await?;
     announce_joined(store, io, user.id, room).await
 }

@@ -4,6 +4,8 @@ use natter_contract::{
     Ack, AckError, ErrorCode, HistoryRequest, JsonObject, Page, SendAck, SendMessage, SyncRequest,
     User, event,
 };
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use socketioxide::{
     ParserConfig, SocketIo, SocketIoBuilder, TransportType,
@@ -19,6 +21,8 @@ use super::{
     SOCKET_IO_PATH, auth,
     config::{Config, Transports},
     events,
+    handshakes::ClientIp,
+    limits::{Connection, SharedLimits},
     live::{self, SharedLive},
     people::{self, session_channel, user_channel},
     sink::{MessageSink, Post, Reply, Slot},
@@ -51,6 +55,9 @@ pub enum ConnectRefused {
     /// The session flooded past the message rate a moment ago.
     #[error("rate_limited")]
     RateLimited,
+    /// The user, or the address, has as many connections open as allowed.
+    #[error("too_many_sessions")]
+    TooManySessions,
 }
 
 /// Packets queued per client before emits to it fail. socketioxide's 128 is easily filled by a
@@ -93,6 +100,7 @@ pub async fn layer<A: Adapter + DefinedAdapter>(
     store: SharedStore,
     sink: MessageSink<A>,
     live: SharedLive,
+    limits: SharedLimits,
     state: A::State,
 ) -> Result<(SocketIoLayer<A>, SocketIo<A>), String>
 where
@@ -118,6 +126,7 @@ where
         )
         .with_state(sink)
         .with_state(live)
+        .with_state(limits)
         .with_state(store);
     let (layer, io) = with_transports(builder, config.transports).build_layer();
     io.ns("/", on_connect::<A>.with(authenticate::<A>))
@@ -149,6 +158,7 @@ async fn authenticate<A: Adapter>(
     State(store): State<SharedStore>,
     State(live): State<SharedLive>,
     State(sink): State<MessageSink<A>>,
+    State(limits): State<SharedLimits>,
 ) -> Result<(), ConnectRefused> {
     let secret = auth
         .ok()
@@ -167,6 +177,16 @@ async fn authenticate<A: Adapter>(
             return Err(ConnectRefused::Internal);
         }
     };
+    let ip = socket
+        .req_parts()
+        .extensions
+        .get::<ClientIp>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |ClientIp(ip)| *ip);
+    let connection = limits
+        .connect(account.user.id, ip)
+        .map_err(|_| ConnectRefused::TooManySessions)?;
+    // Counted until the socket goes (`on_disconnect` drops it).
+    socket.extensions.insert(Arc::new(connection));
     // The user's channel carries sidebar and marker updates to every tab; the session's is
     // how signing out reaches this socket.
     socket.join([user_channel(account.user.id), session_channel(&hash)]);
@@ -197,6 +217,7 @@ async fn on_disconnect<A: Adapter>(
     State(live): State<SharedLive>,
 ) {
     tracing::info!(sid = %socket.id, %reason, "user disconnected");
+    socket.extensions.remove::<Arc<Connection>>();
     if let Some(authed) = socket.extensions.get::<Authed>() {
         live::detach(&socket, &live, &authed.user).await;
     }

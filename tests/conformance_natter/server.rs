@@ -35,6 +35,7 @@ pub fn config(data: &Path) -> Config {
         message_rate: 0,
         // Reconnection loops from one address test the transports, not the handshake rate.
         handshake_rate: 0,
+        limits: natter::server::LimitFlags::NONE,
         ..Config::default()
     }
 }

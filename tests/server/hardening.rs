@@ -217,10 +217,20 @@ fn csp_nonce(policy: &str) -> &str {
 #[tokio::test]
 async fn pages_carry_a_content_security_policy_with_a_fresh_nonce_on_every_script() {
     let server = start(test_config()).await;
+    // Three full renders while the rest of the suite loads both cores: once in a few dozen
+    // runs, one took over `TIMEOUT`.
+    let patient = reqwest::Client::builder()
+        .timeout(4 * TIMEOUT)
+        .build()
+        .unwrap();
     let mut nonces = Vec::new();
     for path in ["/", "/", "/no-such-page"] {
-        let response = http().get(server.url(path)).send().await.unwrap();
-        let policy = response.headers()["content-security-policy"]
+        let response = patient.get(server.url(path)).send().await.unwrap();
+        let status = response.status();
+        let policy = response
+            .headers()
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path} ({status}) has no policy: {:?}", response.headers()))
             .to_str()
             .unwrap()
             .to_owned();

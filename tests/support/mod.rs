@@ -106,6 +106,7 @@ pub fn test_config() -> Config {
         message_rate: 0,
         // Every test client comes from 127.0.0.1; the handshake limit has its own test.
         handshake_rate: 0,
+        limits: natter::server::LimitFlags::NONE,
         ..Config::default()
     }
 }

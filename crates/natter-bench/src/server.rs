@@ -135,7 +135,9 @@ impl Servers {
                     .env("NATTER_MESSAGE_RATE", "0")
                     // Every bench client comes from 127.0.0.1, and the storm reconnects
                     // 1,000 of them at once.
-                    .env("NATTER_HANDSHAKES_PER_MINUTE", "0");
+                    .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
+                    .env("NATTER_ACCOUNTS_PER_HOUR", "0")
+                    .env("NATTER_SESSIONS_PER_IP", "0");
                 c
             }
             Program::Node => {

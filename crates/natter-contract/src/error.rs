@@ -40,6 +40,13 @@ pub enum ErrorCode {
     UnknownMessage,
     /// An edit or delete of a message already deleted.
     MessageDeleted,
+    /// More new accounts from one address than the hour allows.
+    TooManyAccounts,
+    /// More new rooms by one user than the hour allows.
+    TooManyRooms,
+    /// More connections open at once, by one user or from one address, than allowed: a CONNECT
+    /// refused with this as its message.
+    TooManySessions,
 }
 
 impl ErrorCode {
@@ -67,6 +74,13 @@ impl ErrorCode {
             ErrorCode::RateLimited => "Slow down: too many messages at once; they will follow.",
             ErrorCode::UnknownMessage => "There is no such message.",
             ErrorCode::MessageDeleted => "That message was deleted.",
+            ErrorCode::TooManyAccounts => {
+                "Too many new accounts from your address this hour; try again later."
+            }
+            ErrorCode::TooManyRooms => "You have created enough rooms for this hour; try later.",
+            ErrorCode::TooManySessions => {
+                "Too many windows are connected at once; close one and reload this page."
+            }
         }
     }
 

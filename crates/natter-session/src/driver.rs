@@ -310,7 +310,9 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 if message == "unauthorized" {
                     self.signed_out = true;
                 } else {
-                    self.error = Some(message);
+                    // A refusal the contract names (`too_many_sessions`) is said in words.
+                    let code = serde_json::from_value::<ErrorCode>(Value::String(message.clone()));
+                    self.error = Some(code.map_or(message, |code| code.describe().to_owned()));
                 }
             }
             ClientEvent::Event { name, args, .. } => {

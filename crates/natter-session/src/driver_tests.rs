@@ -377,6 +377,28 @@ fn an_unauthorized_connect_signs_the_page_out() {
 }
 
 #[test]
+fn a_refused_connect_says_why_in_words() {
+    let me = Me {
+        user: user(ME),
+        has_password: false,
+        rooms: Vec::new(),
+    };
+    let mut d = Driver::start(Fake::default(), me, None);
+    d.on_event(ClientEvent::ConnectError {
+        nsp: "/".into(),
+        message: "too_many_sessions".into(),
+        data: None,
+    });
+    assert!(!d.signed_out());
+    assert_eq!(d.status(), Status::Offline);
+    assert_eq!(
+        d.error(),
+        Some(ErrorCode::TooManySessions.describe()),
+        "the contract's text, not its code"
+    );
+}
+
+#[test]
 fn back_online_counts_what_the_catch_up_brought() {
     let mut d = connected(Fake::default());
     d.on_event(ClientEvent::Disconnected {

@@ -10,6 +10,11 @@ export const LEPTOS_ENV = {
   LEPTOS_SITE_PKG_DIR: "pkg",
   LEPTOS_HASH_FILES: "true",
   RUST_LOG: "info",
+  // Every page of the suite comes from 127.0.0.1 and it makes a hundred accounts in minutes:
+  // the per-address limits are the cargo tests' to check (tests/server/limits.rs).
+  NATTER_ACCOUNTS_PER_HOUR: "0",
+  NATTER_SESSIONS_PER_IP: "0",
+  NATTER_HANDSHAKES_PER_MINUTE: "0",
 };
 
 /** A Natter release server of the test's own, on `port`, with extra environment and its own

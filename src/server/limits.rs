@@ -1,0 +1,215 @@
+//! How much one person or one address may take: new accounts per address and new rooms per
+//! user per hour (`governor`), and connections open at once per user and per address.
+//! Messages and handshakes have rates of their own (`rate.rs`, `handshakes.rs`).
+//!
+//! The defaults leave people alone and stop scripts: nobody makes 30 accounts or 20 rooms an
+//! hour by hand, and 50 connections is 50 tabs and devices of one person, 1,000 one office
+//! behind a NAT address. Tests, the bench and the e2e suite, whose every client is
+//! 127.0.0.1, turn the per-address limits off and test each limit on its own.
+
+use std::{
+    collections::HashMap,
+    net::IpAddr,
+    num::NonZeroU32,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use governor::{DefaultKeyedRateLimiter, Quota};
+use natter_contract::ErrorCode;
+
+pub const DEFAULT_ACCOUNTS_PER_HOUR: u32 = 30;
+pub const DEFAULT_ROOMS_PER_HOUR: u32 = 20;
+pub const DEFAULT_SESSIONS_PER_USER: u32 = 50;
+pub const DEFAULT_SESSIONS_PER_IP: u32 = 1000;
+
+/// The limits' flags, part of [`super::Config`].
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct LimitFlags {
+    /// New accounts one client address may create per hour; 0 for no limit.
+    #[arg(long, value_name = "N", env = "NATTER_ACCOUNTS_PER_HOUR", default_value_t = DEFAULT_ACCOUNTS_PER_HOUR)]
+    pub accounts_per_hour: u32,
+
+    /// Rooms one user may create per hour; 0 for no limit.
+    #[arg(long, value_name = "N", env = "NATTER_ROOMS_PER_HOUR", default_value_t = DEFAULT_ROOMS_PER_HOUR)]
+    pub rooms_per_hour: u32,
+
+    /// Socket.IO connections one user may have open at once, over every tab and device; 0 for
+    /// no limit.
+    #[arg(long, value_name = "N", env = "NATTER_SESSIONS_PER_USER", default_value_t = DEFAULT_SESSIONS_PER_USER)]
+    pub sessions_per_user: u32,
+
+    /// Socket.IO connections open at once from one client address; 0 for no limit.
+    #[arg(long, value_name = "N", env = "NATTER_SESSIONS_PER_IP", default_value_t = DEFAULT_SESSIONS_PER_IP)]
+    pub sessions_per_ip: u32,
+}
+
+impl Default for LimitFlags {
+    fn default() -> Self {
+        LimitFlags {
+            accounts_per_hour: DEFAULT_ACCOUNTS_PER_HOUR,
+            rooms_per_hour: DEFAULT_ROOMS_PER_HOUR,
+            sessions_per_user: DEFAULT_SESSIONS_PER_USER,
+            sessions_per_ip: DEFAULT_SESSIONS_PER_IP,
+        }
+    }
+}
+
+impl LimitFlags {
+    /// No limit at all: for tests whose clients all come from one address.
+    pub const NONE: LimitFlags = LimitFlags {
+        accounts_per_hour: 0,
+        rooms_per_hour: 0,
+        sessions_per_user: 0,
+        sessions_per_ip: 0,
+    };
+}
+
+/// The limits' state, shared by the server functions and the socket handlers.
+pub struct Limits {
+    accounts: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    rooms: Option<DefaultKeyedRateLimiter<i64>>,
+    sessions_per_user: u32,
+    sessions_per_ip: u32,
+    open: Mutex<Open>,
+}
+
+pub type SharedLimits = Arc<Limits>;
+
+/// Connections open now, by user and by address; entries at 0 are removed.
+#[derive(Default)]
+struct Open {
+    by_user: HashMap<i64, u32>,
+    by_ip: HashMap<IpAddr, u32>,
+}
+
+fn hourly<K: std::hash::Hash + Eq + Clone>(per_hour: u32) -> Option<DefaultKeyedRateLimiter<K>> {
+    let per_hour = NonZeroU32::new(per_hour)?;
+    Some(DefaultKeyedRateLimiter::keyed(Quota::per_hour(per_hour)))
+}
+
+impl Limits {
+    pub fn shared(flags: &LimitFlags) -> SharedLimits {
+        Arc::new(Limits {
+            accounts: hourly(flags.accounts_per_hour),
+            rooms: hourly(flags.rooms_per_hour),
+            sessions_per_user: flags.sessions_per_user,
+            sessions_per_ip: flags.sessions_per_ip,
+            open: Mutex::default(),
+        })
+    }
+
+    /// A new account from `ip`, or `too_many_accounts`.
+    pub fn admit_account(&self, ip: IpAddr) -> Result<(), ErrorCode> {
+        match &self.accounts {
+            Some(limiter) if limiter.check_key(&ip).is_err() => Err(ErrorCode::TooManyAccounts),
+            _ => Ok(()),
+        }
+    }
+
+    /// A new room by `user`, or `too_many_rooms`.
+    pub fn admit_room(&self, user: i64) -> Result<(), ErrorCode> {
+        match &self.rooms {
+            Some(limiter) if limiter.check_key(&user).is_err() => Err(ErrorCode::TooManyRooms),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a connection of `user` from `ip` until the returned guard is dropped, or
+    /// refuses it when either already has as many as allowed.
+    pub fn connect(self: &Arc<Self>, user: i64, ip: IpAddr) -> Result<Connection, ErrorCode> {
+        let mut open = self.open();
+        let over = |limit: u32, count: Option<&u32>| limit > 0 && count.copied() >= Some(limit);
+        if over(self.sessions_per_user, open.by_user.get(&user))
+            || over(self.sessions_per_ip, open.by_ip.get(&ip))
+        {
+            return Err(ErrorCode::TooManySessions);
+        }
+        *open.by_user.entry(user).or_default() += 1;
+        *open.by_ip.entry(ip).or_default() += 1;
+        Ok(Connection {
+            limits: self.clone(),
+            user,
+            ip,
+        })
+    }
+
+    fn open(&self) -> std::sync::MutexGuard<'_, Open> {
+        // The counts stay consistent under a panic elsewhere: each change is one statement.
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One open connection, counted until dropped.
+pub struct Connection {
+    limits: Arc<Limits>,
+    user: i64,
+    ip: IpAddr,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        let mut open = self.limits.open();
+        let Open { by_user, by_ip } = &mut *open;
+        release(by_user, &self.user);
+        release(by_ip, &self.ip);
+    }
+}
+
+fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, u32>, key: &K) {
+    if let Some(count) = counts.get_mut(key) {
+        *count -= 1;
+        if *count == 0 {
+            counts.remove(key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_are_counted_per_user_and_per_address_until_dropped() {
+        let limits = Limits::shared(&LimitFlags {
+            sessions_per_user: 2,
+            sessions_per_ip: 3,
+            ..LimitFlags::NONE
+        });
+        let (home, office) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+        let first = limits.connect(1, home).unwrap();
+        let _second = limits.connect(1, office).unwrap();
+        assert_eq!(
+            limits.connect(1, home).err(),
+            Some(ErrorCode::TooManySessions)
+        );
+        let _others = [limits.connect(2, home), limits.connect(3, home)];
+        assert!(limits.connect(4, home).is_err(), "the address is full");
+        assert!(limits.connect(4, office).is_ok());
+        drop(first);
+        assert!(
+            limits.connect(1, home).is_ok(),
+            "a closed tab frees its place"
+        );
+    }
+
+    #[test]
+    fn accounts_and_rooms_per_hour() {
+        let limits = Limits::shared(&LimitFlags {
+            accounts_per_hour: 2,
+            rooms_per_hour: 1,
+            ..LimitFlags::NONE
+        });
+        let ip = "192.0.2.1".parse().unwrap();
+        assert!(limits.admit_account(ip).is_ok());
+        assert!(limits.admit_account(ip).is_ok());
+        assert_eq!(limits.admit_account(ip), Err(ErrorCode::TooManyAccounts));
+        assert!(limits.admit_account("192.0.2.9".parse().unwrap()).is_ok());
+        assert!(limits.admit_room(7).is_ok());
+        assert_eq!(limits.admit_room(7), Err(ErrorCode::TooManyRooms));
+        assert!(limits.admit_room(8).is_ok());
+        let none = Limits::shared(&LimitFlags::NONE);
+        for _ in 0..100 {
+            assert!(none.admit_account(ip).is_ok() && none.admit_room(7).is_ok());
+        }
+    }
+}
