@@ -11,12 +11,12 @@ export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
 # Asset names carry a content hash, listed in target/release/hash.txt by cargo-leptos.
 export LEPTOS_HASH_FILES ?= true
 
-.PHONY: run test setup setup-test build lint deny test-rust e2e fuzz fuzz-smoke clean screenshots
+.PHONY: run test setup setup-test build dist lint deny test-rust e2e fuzz fuzz-smoke clean screenshots
 
 run: setup build
 	target/release/natter $(ARGS)
 
-test: setup-test lint deny test-rust build e2e fuzz-smoke
+test: setup-test lint deny test-rust build dist e2e fuzz-smoke
 
 setup:
 	scripts/setup.sh
@@ -27,6 +27,10 @@ setup-test:
 build:
 	cargo leptos build --release
 	node scripts/precompress.mjs $(LEPTOS_SITE_ROOT)/$(LEPTOS_SITE_PKG_DIR)
+
+# The release tarball (scripts/dist.sh); e2e's dist.spec.ts unpacks it and chats through it.
+dist: build
+	scripts/dist.sh
 
 lint:
 	cargo fmt --all --check
