@@ -11,16 +11,16 @@
 
 #[path = "delivery/chat_client.rs"]
 mod chat_client;
+#[path = "delivery/process.rs"]
+mod process;
 
 use chat_client::{ChatClient, Member, eventually, join};
 use natter_client::TransportKind::{Polling, WebSocket};
 use natter_contract::{ChatMessage, DEFAULT_ROOM, Joined, MessageKind, dm_room, event};
+use process::{ServerProcess, free_port};
 use serde_json::json;
 use std::{
     collections::{BTreeMap, BTreeSet},
-    net::TcpListener,
-    path::Path,
-    process::{Child, Command, Stdio},
     time::Duration,
 };
 
@@ -53,66 +53,6 @@ fn by_author<'a>(bodies: impl Iterator<Item = &'a str>) -> BTreeMap<usize, Vec<&
 /// The sender's index, from a body `client {i} round {r} message {k}`.
 fn sender(body: &str) -> usize {
     body.split(' ').nth(1).and_then(|i| i.parse().ok()).unwrap()
-}
-
-/// The real server binary, so that SIGKILL kills a process and not a task.
-struct ServerProcess {
-    child: Child,
-}
-
-impl ServerProcess {
-    async fn start(port: u16, data: &Path) -> ServerProcess {
-        let child = Command::new(env!("CARGO_BIN_EXE_natter"))
-            .env("NATTER_ADDR", format!("127.0.0.1:{port}"))
-            .env("NATTER_DATA_DIR", data)
-            .env("LEPTOS_OUTPUT_NAME", "natter")
-            .env("LEPTOS_SITE_ROOT", data.join("site"))
-            .env("RUST_LOG", "warn")
-            // Fifty accounts and their sockets, all from 127.0.0.1.
-            .env("NATTER_ACCOUNTS_PER_HOUR", "0")
-            .env("NATTER_SESSIONS_PER_IP", "0")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start the natter binary");
-        let up = eventually(Duration::from_secs(20), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        })
-        .await;
-        assert!(up, "the server did not start listening on port {port}");
-        ServerProcess { child }
-    }
-
-    /// SIGTERM, and wait for the graceful exit.
-    fn terminate(mut self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
-        assert!(exit.success(), "graceful shutdown exited with {exit}");
-    }
-
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
