@@ -11,7 +11,7 @@ export LEPTOS_SITE_ADDR ?= 127.0.0.1:3000
 # Asset names carry a content hash, listed in target/release/hash.txt by cargo-leptos.
 export LEPTOS_HASH_FILES ?= true
 
-.PHONY: run test setup setup-test build dist lint deny test-rust e2e fuzz fuzz-smoke clean screenshots
+.PHONY: run test setup setup-test build dist lint deny test-rust e2e fuzz fuzz-smoke fuzz-net clean screenshots
 
 run: setup build
 	target/release/natter $(ARGS)
@@ -56,6 +56,11 @@ screenshots: setup-test build
 
 fuzz:
 	scripts/fuzz.sh 60
+
+# 100,000 malformed packets over WebSocket and polling at the real binary while three clients
+# chat (tests/fuzz_net.rs); `make test` runs it with 20,000. PACKETS=N for another count.
+fuzz-net:
+	NATTER_FUZZ_NET_PACKETS=$${PACKETS:-100000} cargo test --features ssr --test fuzz_net -- --nocapture
 
 # Wherever a nightly toolchain is installed (libFuzzer needs it): fuzz.sh installs its pinned
 # cargo-fuzz if missing. No script can install nightly on a machine that cannot download it,
