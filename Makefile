@@ -101,3 +101,9 @@ bench: bench-setup
 
 bench-quick: bench-setup
 	$(BENCH_RUN) --quick $(BENCH_ARGS)
+
+# 2,000 idle clients and 40 connect-and-abandon a second for 20 minutes (SOAK_ARGS, e.g.
+# "--minutes 5"): the RSS slope, and how soon the connections are back to the idle ones.
+.PHONY: soak
+soak: bench-setup
+	$(BENCH_RUN) soak $(SOAK_ARGS)

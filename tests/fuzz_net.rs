@@ -74,6 +74,7 @@ fn start(data: &std::path::Path) -> Natter {
         .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
         .env("NATTER_ACCOUNTS_PER_HOUR", "0")
         .env("NATTER_SESSIONS_PER_IP", "0")
+        .env("NATTER_SESSIONS_PER_USER", "0")
         .stdout(Stdio::null())
         .stderr(File::create(&log).unwrap())
         .spawn()

@@ -13,6 +13,7 @@ mod results;
 mod scenarios;
 mod server;
 mod session;
+mod soak;
 mod storm;
 mod wire;
 
@@ -50,6 +51,9 @@ enum Command {
         #[arg(long, default_value = "docs/bench/p99.svg")]
         plot: PathBuf,
     },
+    /// Idle clients and connect-and-abandon for --minutes: the RSS slope, and how soon the
+    /// connections are back to the idle ones after the load (`soak.rs`).
+    Soak(soak::SoakArgs),
     /// Hold idle clients on a server started elsewhere (e.g. under heaptrack), then leave.
     /// With `--protocol natter` the clients share the session of a user joined for them, or
     /// connect without one if the server has no `/api/join` (the bare socketioxide).
@@ -148,6 +152,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let args = cli.run;
+    if let Some(Command::Soak(soak)) = &cli.command {
+        let scratch = std::env::temp_dir().join(format!("natter-soak-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch)?;
+        let servers = Servers {
+            natter_bin: std::fs::canonicalize(&args.natter_bin)?,
+            site_root: std::fs::canonicalize(&args.site_root)?,
+            node_dir: std::fs::canonicalize(&args.node_dir)?,
+            scratch,
+        };
+        return soak::run(&servers, soak).await;
+    }
     let mut plan = if args.quick {
         Plan::quick()
     } else {

@@ -137,7 +137,9 @@ impl Servers {
                     // 1,000 of them at once.
                     .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
                     .env("NATTER_ACCOUNTS_PER_HOUR", "0")
-                    .env("NATTER_SESSIONS_PER_IP", "0");
+                    .env("NATTER_SESSIONS_PER_IP", "0")
+                    // The idle and fan-out scenarios hold 1,000s of sockets on one session.
+                    .env("NATTER_SESSIONS_PER_USER", "0");
                 c
             }
             Program::Node => {
