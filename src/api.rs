@@ -14,21 +14,32 @@ pub async fn current_user() -> Result<Option<Me>, ServerFnError> {
         return Ok(None);
     };
     let rooms = ssr::answer(crate::server::people::sidebar(store.as_ref(), &user.user).await)?;
+    let registration = ssr::config()?.registration;
+    let can_invite = ssr::answer(registration.can_invite(store.as_ref(), &user.user).await)?;
     Ok(Some(Me {
         user: user.user,
         has_password: user.password_hash.is_some(),
         rooms,
+        can_invite,
     }))
 }
 
 /// Joins with a new name (and optionally a password), or signs in to an existing name with
 /// its password; sets the session cookie.
 #[server(prefix = "/api", endpoint = "join")]
-pub async fn join(name: String, password: Option<String>) -> Result<Me, ServerFnError> {
+pub async fn join(
+    name: String,
+    password: Option<String>,
+    invite: Option<String>,
+) -> Result<Me, ServerFnError> {
     let store = ssr::store()?;
-    let limits = ssr::limits()?;
+    let (limits, registration) = (ssr::limits()?, ssr::config()?.registration);
     let ip = ssr::client_ip();
-    let admit = || limits.admit_account(ip);
+    let admit = async |name: natter_contract::UserName| {
+        limits.admit_account(ip)?;
+        let invite = invite.as_deref();
+        registration.admit(store.as_ref(), &name, invite).await
+    };
     let joined =
         crate::server::people::join_admitted(store.as_ref(), &name, password.as_deref(), admit)
             .await;
@@ -46,11 +57,30 @@ pub async fn join(name: String, password: Option<String>) -> Result<Me, ServerFn
     }
     ssr::set_cookie(crate::server::auth::session_cookie(&token, ssr::secure()));
     let rooms = ssr::answer(crate::server::people::sidebar(store.as_ref(), &user).await)?;
+    let can_invite = ssr::answer(registration.can_invite(store.as_ref(), &user).await)?;
     Ok(Me {
         user,
         has_password: password.is_some_and(|p| !p.is_empty()),
         rooms,
+        can_invite,
     })
+}
+
+/// A new invite link (`--registration invite`), for an administrator only: good for one new
+/// account, or for any number, for `hours` (at most 90 days).
+#[server(prefix = "/api", endpoint = "create_invite")]
+pub async fn create_invite(
+    single_use: bool,
+    hours: u32,
+) -> Result<natter_contract::Invite, ServerFnError> {
+    let store = ssr::store()?;
+    let user = ssr::signed_in(&store).await?;
+    let registration = ssr::config()?.registration;
+    ssr::answer(
+        registration
+            .invite(store.as_ref(), &user, single_use, hours)
+            .await,
+    )
 }
 
 /// Revokes this session (its sockets are disconnected) and clears the cookie.
@@ -165,6 +195,12 @@ mod ssr {
             .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
     }
 
+    pub fn config() -> Result<Config, ServerFnError> {
+        use_context().ok_or_else(|| {
+            ServerFnError::new("internal: the configuration is not in the Leptos context")
+        })
+    }
+
     pub fn io() -> Result<Io, ServerFnError> {
         use_context::<Io>()
             .ok_or_else(|| ServerFnError::new("internal: Socket.IO is not in the Leptos context"))
@@ -217,7 +253,9 @@ mod ssr {
                 StatusCode::BAD_REQUEST
             }
             Unauthorized | BadCredentials => StatusCode::UNAUTHORIZED,
-            Forbidden => StatusCode::FORBIDDEN,
+            Forbidden | InviteRequired | InvalidInvite | RegistrationClosed => {
+                StatusCode::FORBIDDEN
+            }
             UnknownRoom | UnknownUser | UnknownMessage => StatusCode::NOT_FOUND,
             NameTaken | RoomTaken | MessageDeleted => StatusCode::CONFLICT,
             RateLimited | TooManyAccounts | TooManyRooms | TooManySessions => {

@@ -25,6 +25,8 @@ mod ops;
 mod overload;
 #[path = "server/people.rs"]
 mod people;
+#[path = "server/registration.rs"]
+mod registration;
 #[path = "server/sessions.rs"]
 mod sessions;
 mod support;

@@ -113,6 +113,11 @@ macro_rules! suite {
                 people::unread_counts_follow_the_marker(TestDb::$backend().await).await;
             }
 
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn invites_are_used_up_and_expire() {
+                people::invites_are_used_up_and_expire(TestDb::$backend().await).await;
+            }
+
             #[tokio::test]
             async fn mentions_are_counted_apart() {
                 people::mentions_are_counted_apart(TestDb::$backend().await).await;

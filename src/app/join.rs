@@ -4,7 +4,7 @@
 //! reloads to show the new state.
 
 use super::browser;
-use crate::api::{join, join_room, sign_out};
+use crate::api::{create_invite, join, join_room, sign_out};
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use natter_contract::user_name_precheck;
 
@@ -44,6 +44,10 @@ where
 #[component]
 pub fn JoinForm() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    // From an invite link (`/?invite=…`): sent with the form, by either path.
+    let invite = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("invite"))
+        .filter(|token| !token.is_empty());
     let name = NodeRef::<html::Input>::new();
     let password = NodeRef::<html::Input>::new();
     // The contract's rules, checked as typed; the server checks again, with lookalikes.
@@ -63,13 +67,13 @@ pub fn JoinForm() -> impl IntoView {
             .map_err(|code| code.describe().to_owned())
     };
     let on_input = move |_| error.set(check().err().filter(|_| touched(name)));
+    let invited = invite.clone();
     let on_submit = move |ev: SubmitEvent| match check() {
         Ok((name, password)) => {
-            submit_with(
-                ev,
-                error,
-                async move { join(name, password).await.map(drop) },
-            );
+            let invite = invited.clone();
+            submit_with(ev, error, async move {
+                join(name, password, invite).await.map(drop)
+            });
         }
         Err(refusal) => {
             ev.prevent_default();
@@ -81,7 +85,9 @@ pub fn JoinForm() -> impl IntoView {
         <main class="join">
             <h1>"Natter"</h1>
             <p>"Pick a name to join. Add a password to sign in from other browsers later; with one, the same form signs you in again."</p>
+            {invite.is_some().then(|| view! { <p id="invited">"You were invited: the name you pick is yours."</p> })}
             <form id="join-form" method="post" action="/api/join" on:submit=on_submit>
+                {invite.clone().map(|token| view! { <input type="hidden" name="invite" value=token/> })}
                 <label for="join-name">"Name"</label>
                 <input id="join-name" node_ref=name name="name" autocomplete="username" required
                     minlength="2" maxlength="24" aria-describedby="join-error" on:input=on_input/>
@@ -128,3 +134,34 @@ pub fn SignOutForm() -> impl IntoView {
         </form>
     }
 }
+
+/// For an administrator where new names need an invite: makes a link good for one new
+/// account for a week, and shows it to copy.
+#[component]
+pub fn InvitePeople() -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let made = RwSignal::new(None::<natter_contract::Invite>);
+    let on_click = move |_| {
+        leptos::task::spawn_local(async move {
+            match create_invite(true, DEFAULT_INVITE_HOURS).await {
+                Ok(invite) => made.set(Some(invite)),
+                Err(e) => error.set(Some(refusal(&e).1)),
+            }
+        });
+    };
+    view! {
+        <section class="invite" aria-label="Invite people">
+            <button type="button" id="make-invite" on:click=on_click>"Make an invite link"</button>
+            {move || made.get().map(|invite| view! {
+                <p>
+                    <a id="invite-link" href=invite.path.clone()>"Invite link"</a>
+                    " (one new name, for a week): copy it and send it."
+                </p>
+            })}
+            <p class="field-error" role="alert">{move || error.get()}</p>
+        </section>
+    }
+}
+
+/// How long the links [`InvitePeople`] makes last: a week, as the server's default.
+const DEFAULT_INVITE_HOURS: u32 = 24 * 7;

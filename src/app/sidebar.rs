@@ -1,6 +1,11 @@
 //! The sidebar: the user, their rooms and DMs with unread counts, and ways to find more.
 
-use super::{browser, connection::Connection, join::SignOutForm, members::PresenceDot};
+use super::{
+    browser,
+    connection::Connection,
+    join::{InvitePeople, SignOutForm},
+    members::PresenceDot,
+};
 use leptos::{ev::SubmitEvent, html, prelude::*};
 use leptos_router::hooks::use_navigate;
 use natter_contract::{Joined, Me, RoomKind, new_room_name};
@@ -40,6 +45,7 @@ pub fn Sidebar(me: Me, rooms: Signal<Vec<Joined>>, conn: Connection) -> impl Int
                 <SignOutForm/>
             </div>
             <NotificationsOffer/>
+            {me.can_invite.then(|| view! { <InvitePeople/> })}
             <h2>"Rooms"</h2>
             <ul class="rooms" id="rooms">
                 <For each=of_kind(RoomKind::Public) key=|r| (r.room.clone(), r.unread, r.mentions) let(line)>

@@ -167,6 +167,9 @@ pub struct Config {
     #[command(flatten)]
     pub limits: super::limits::LimitFlags,
 
+    #[command(flatten)]
+    pub registration: super::registration::RegistrationFlags,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), e.g. `127.0.0.1:9464`; not served
     /// without it. Never the public address: the figures are for the operator.
     #[arg(long, value_name = "ADDR", env = "NATTER_METRICS_ADDR")]
@@ -277,6 +280,7 @@ impl Default for Config {
             message_burst: DEFAULT_MESSAGE_BURST,
             metrics_addr: None,
             limits: super::limits::LimitFlags::default(),
+            registration: super::registration::RegistrationFlags::default(),
             handshake_rate: DEFAULT_HANDSHAKE_RATE,
             handshake_burst: DEFAULT_HANDSHAKE_BURST,
             trusted_proxies: Vec::new(),

@@ -19,6 +19,7 @@ mod origin;
 pub mod people;
 pub mod presence;
 mod rate;
+pub mod registration;
 pub mod sink;
 mod socket;
 pub mod store;

@@ -42,16 +42,16 @@ pub async fn join(
     raw_name: &str,
     raw_password: Option<&str>,
 ) -> Result<Entry, ErrorCode> {
-    join_admitted(store, raw_name, raw_password, || Ok(())).await
+    join_admitted(store, raw_name, raw_password, async |_| Ok(())).await
 }
 
-/// [`join`], asking `admit` before it creates an account (the per-address hourly limit);
-/// signing in to an existing one is never limited by it.
+/// [`join`], asking `admit` before it creates an account for the (valid, free) name: the
+/// per-address hourly limit, the registration mode. Signing in is never asked about.
 pub async fn join_admitted(
     store: &dyn ChatStore,
     raw_name: &str,
     raw_password: Option<&str>,
-    admit: impl FnOnce() -> Result<(), ErrorCode>,
+    admit: impl AsyncFnOnce(natter_contract::UserName) -> Result<(), ErrorCode>,
 ) -> Result<Entry, ErrorCode> {
     let name = user_name(raw_name)?;
     let raw_password = raw_password.filter(|p| !p.is_empty());
@@ -76,7 +76,7 @@ pub async fn join_admitted(
     if let Some(given) = raw_password {
         password(given)?;
     }
-    admit()?;
+    admit(name.clone()).await?;
     let hash = match raw_password {
         Some(given) => Some(auth::hash_password(given.to_owned()).await?),
         None => None,

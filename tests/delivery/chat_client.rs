@@ -148,6 +148,7 @@ impl ChatClient {
             user: member.user.clone(),
             has_password: false,
             rooms: Vec::new(),
+            can_invite: false,
         };
         let mut driver = Driver::start(io, me, None);
         driver.follow(DEFAULT_ROOM);

@@ -265,3 +265,38 @@ pub async fn mentions_are_counted_apart(db: TestDb) {
     store.mark_read(DEFAULT_ROOM, bob.id, latest).await.unwrap();
     assert_eq!(counts(bob.id).await, Some((0, 0)));
 }
+
+/// An invite is good until it expires, once if single-use, and only by its own hash.
+pub async fn invites_are_used_up_and_expire(db: TestDb) {
+    let store = &db.store;
+    assert_eq!(store.first_user().await.unwrap(), Some(ann().id));
+    let now = 1_000_000;
+    store
+        .create_invite("once", ann().id, now + 10, true)
+        .await
+        .unwrap();
+    store
+        .create_invite("many", ann().id, now + 10, false)
+        .await
+        .unwrap();
+    assert!(store.redeem_invite("once", now).await.unwrap());
+    assert!(!store.redeem_invite("once", now).await.unwrap(), "used up");
+    for _ in 0..3 {
+        assert!(store.redeem_invite("many", now).await.unwrap());
+    }
+    assert!(
+        !store.redeem_invite("many", now + 10).await.unwrap(),
+        "expired"
+    );
+    assert!(!store.redeem_invite("nothing", now).await.unwrap());
+    // Two people racing for one single-use link: one has it.
+    store
+        .create_invite("race", ann().id, now + 10, true)
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        store.redeem_invite("race", now),
+        store.redeem_invite("race", now)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one redeemed it");
+}

@@ -7,7 +7,7 @@ use std::sync::{
 
 use async_trait::async_trait;
 use natter::server::store::{
-    Account, BackendError, ChatStore, Directory, Draft, Inserted, SharedStore, StoreError,
+    Account, BackendError, ChatStore, Directory, Draft, Inserted, Invites, SharedStore, StoreError,
 };
 use natter_contract::{Joined, Page, RoomInfo, User, UserName};
 
@@ -139,5 +139,24 @@ impl Directory for FailingStore {
     }
     async fn mark_read(&self, room: &str, user: i64, seq: u64) -> Result<Option<u64>, StoreError> {
         self.inner.mark_read(room, user, seq).await
+    }
+}
+
+#[async_trait]
+impl Invites for FailingStore {
+    async fn create_invite(
+        &self,
+        hash: &str,
+        by: i64,
+        until: i64,
+        single: bool,
+    ) -> Result<(), StoreError> {
+        self.inner.create_invite(hash, by, until, single).await
+    }
+    async fn redeem_invite(&self, hash: &str, now: i64) -> Result<bool, StoreError> {
+        self.inner.redeem_invite(hash, now).await
+    }
+    async fn first_user(&self) -> Result<Option<i64>, StoreError> {
+        self.inner.first_user().await
     }
 }

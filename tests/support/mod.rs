@@ -119,6 +119,22 @@ pub async fn start(config: Config) -> Server {
     server
 }
 
+/// A server on a SQLite file of its own with nobody in it yet: its `tester` has no account
+/// (for the registration tests, where the first account is the administrator).
+pub async fn start_empty(config: Config) -> Server {
+    let (data, store) = temp_store().await;
+    let nobody = TestUser {
+        user: natter_contract::User {
+            id: 0,
+            name: "nobody".into(),
+        },
+        token: String::new(),
+    };
+    let mut server = start_as(config, store, nobody).await;
+    server._data = Some(data);
+    server
+}
+
 /// A SQLite store in a fresh temp dir, which must outlive it.
 pub async fn temp_store() -> (TempDir, SharedStore) {
     let data = tempfile::tempdir().unwrap();

@@ -47,6 +47,12 @@ pub enum ErrorCode {
     /// More connections open at once, by one user or from one address, than allowed: a CONNECT
     /// refused with this as its message.
     TooManySessions,
+    /// A new name on a server that admits new people by invite only (`--registration invite`).
+    InviteRequired,
+    /// An invite that does not exist, expired, or was used up.
+    InvalidInvite,
+    /// A new name on a server that admits nobody new (`--registration closed`).
+    RegistrationClosed,
 }
 
 impl ErrorCode {
@@ -80,6 +86,13 @@ impl ErrorCode {
             ErrorCode::TooManyRooms => "You have created enough rooms for this hour; try later.",
             ErrorCode::TooManySessions => {
                 "Too many windows are connected at once; close one and reload this page."
+            }
+            ErrorCode::InviteRequired => {
+                "New names need an invite link here; ask an administrator for one."
+            }
+            ErrorCode::InvalidInvite => "That invite link has expired or was already used.",
+            ErrorCode::RegistrationClosed => {
+                "This server admits no new names; existing users can sign in with their password."
             }
         }
     }

@@ -27,7 +27,7 @@ pub use error::{Ack, AckError, ErrorCode};
 pub use live::*;
 pub use names::*;
 pub use people::{
-    CreateRoom, Joined, Me, OpenDm, ReadMarker, RoomInfo, RoomKind, RoomRequest, User,
+    CreateRoom, Invite, Joined, Me, OpenDm, ReadMarker, RoomInfo, RoomKind, RoomRequest, User,
 };
 
 /// Event names, as they travel on the wire.

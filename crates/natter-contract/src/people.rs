@@ -83,4 +83,19 @@ pub struct Me {
     pub user: User,
     pub has_password: bool,
     pub rooms: Vec<Joined>,
+    /// An administrator (`--admin`, or the first user) of a server that admits new names by
+    /// invite: the page offers to make invite links.
+    #[serde(default)]
+    pub can_invite: bool,
+}
+
+/// An invite link an administrator made: joining through `path` claims a new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    /// `/?invite=<token>`, to put after the site's address.
+    pub path: String,
+    /// Milliseconds since the Unix epoch.
+    pub expires_at: i64,
+    /// Good for one new account, else for any number until it expires.
+    pub single_use: bool,
 }

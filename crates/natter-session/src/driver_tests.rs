@@ -102,6 +102,7 @@ pub(super) fn connected(fake: Fake) -> Driver<Fake> {
         user: user(ME),
         has_password: false,
         rooms: vec![line("general", 0, 0, 0), line("other", 0, 0, 0)],
+        can_invite: false,
     };
     let mut d = Driver::start(fake, me, Some(("general".into(), empty("general"))));
     d.set_focused(true);
@@ -145,6 +146,7 @@ fn a_connect_asks_for_every_room_in_one_sync_and_reloads_the_sidebar() {
         user: user(ME),
         has_password: false,
         rooms: vec![line("general", 0, 0, 0), line("other", 0, 0, 0)],
+        can_invite: false,
     };
     let mut d = Driver::start(Fake::default(), me, None);
     assert!(
@@ -365,6 +367,7 @@ fn an_unauthorized_connect_signs_the_page_out() {
         user: user(ME),
         has_password: false,
         rooms: Vec::new(),
+        can_invite: false,
     };
     let mut d = Driver::start(Fake::default(), me, None);
     d.on_event(ClientEvent::ConnectError {
@@ -382,6 +385,7 @@ fn a_refused_connect_says_why_in_words() {
         user: user(ME),
         has_password: false,
         rooms: Vec::new(),
+        can_invite: false,
     };
     let mut d = Driver::start(Fake::default(), me, None);
     d.on_event(ClientEvent::ConnectError {

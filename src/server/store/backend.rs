@@ -12,7 +12,7 @@ use super::{BackendError, ChatStore, Draft, Inserted, StoreError};
 /// The SQL a backend runs; `seq`, `limit` and row ids are `i64` as the databases store them.
 /// Each method is one statement or one transaction.
 #[async_trait]
-pub trait Backend: super::Directory {
+pub trait Backend: super::Directory + super::Invites {
     /// The stored messages among these `(author id, client_id)` keys, in no particular order.
     async fn find(&self, keys: &[(i64, &str)]) -> Result<Vec<ChatMessage>, sqlx::Error>;
     /// In one transaction: bump each room's `last_seq` by its number of messages and insert

@@ -11,6 +11,7 @@
 mod backend;
 mod directory;
 mod error;
+mod invites;
 mod numbering;
 mod postgres;
 mod sql;
@@ -23,6 +24,7 @@ use natter_contract::{ChatMessage, Page, User};
 
 pub use directory::{Account, Directory};
 pub use error::{BackendError, OpenError, StoreError};
+pub use invites::Invites;
 
 pub use postgres::PgStore;
 pub use sqlite::{FILE_NAME as SQLITE_FILE_NAME, SqliteStore};
@@ -40,7 +42,7 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Persistence of rooms and their messages, and (through [`Directory`]) of the people in them.
 #[async_trait]
-pub trait ChatStore: Directory {
+pub trait ChatStore: Directory + Invites {
     /// Stores a message as the room's next `seq`. A `client_id` its author used before returns
     /// the message stored under it, untouched, with `duplicate: true`. An edit or a delete
     /// also rewrites its target in the same transaction.

@@ -2,7 +2,9 @@
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::{OpenError, WRITE_TIMEOUT, directory::sql_directory, sql::sql_backend};
+use super::{
+    OpenError, WRITE_TIMEOUT, directory::sql_directory, invites::sql_invites, sql::sql_backend,
+};
 
 #[derive(Debug, Clone)]
 pub struct PgStore {
@@ -31,3 +33,4 @@ impl PgStore {
 
 sql_backend!(PgStore, sqlx::Postgres);
 sql_directory!(PgStore, sqlx::Postgres);
+sql_invites!(PgStore);

@@ -6,7 +6,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use super::{OpenError, WRITE_TIMEOUT, directory::sql_directory, sql::sql_backend};
+use super::{
+    OpenError, WRITE_TIMEOUT, directory::sql_directory, invites::sql_invites, sql::sql_backend,
+};
 
 /// The database file's name inside `--data-dir`.
 pub const FILE_NAME: &str = "natter.db";
@@ -59,3 +61,4 @@ impl SqliteStore {
 
 sql_backend!(SqliteStore, sqlx::Sqlite);
 sql_directory!(SqliteStore, sqlx::Sqlite);
+sql_invites!(SqliteStore);
