@@ -40,13 +40,16 @@ repo=target/advisory-db-snapshot
 stamp=$(sha256sum < "$snapshot/SNAPSHOT.md")
 if [ ! -d "$repo/.git" ] || [ "$(cat "$repo/.natter-stamp" 2>/dev/null)" != "$stamp" ]; then
   say "making a git repository of the snapshot at $snapshot"
-  rm -rf "$repo" target/advisory-dbs
+  rm -rf "$repo"
   mkdir -p "$repo"
   cp -r "$snapshot"/. "$repo"/
   rm -rf "$repo/.git"
   git -C "$repo" init -q -b main
   git -C "$repo" add -A
-  git -C "$repo" -c user.name=natter -c user.email=natter@localhost \
+  # Dated as the snapshot, not today, so nothing downstream takes it for fresh.
+  when=$(grep -o '[0-9]\{4\}-[0-9]\{2\}-[0-9]\{2\}' "$snapshot/SNAPSHOT.md" | head -n 1)
+  GIT_AUTHOR_DATE="${when}T00:00:00Z" GIT_COMMITTER_DATE="${when}T00:00:00Z" \
+    git -C "$repo" -c user.name=natter -c user.email=natter@localhost \
     commit -q -m "RustSec advisory database snapshot"
   printf '%s' "$stamp" > "$repo/.natter-stamp"
 fi

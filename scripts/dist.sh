@@ -18,10 +18,13 @@ die() { printf '\033[1;31m[dist] %s\033[0m\n' "$*" >&2; exit 1; }
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 name="natter-$version-$(uname -m)-linux"
 stage=target/dist/$name
-rm -rf "$stage" "target/dist/$name.tar.gz"
+# One tarball in target/dist, this build's (dist.spec.ts unpacks the only one).
+rm -rf target/dist && mkdir -p target/dist
 mkdir -p "$stage/bin"
 cp target/release/natter "$stage/bin/"
-if [ -f target/release/hash.txt ]; then cp target/release/hash.txt "$stage/bin/"; fi
+# natter.env sets LEPTOS_HASH_FILES=true: without hash.txt the binary would not find its assets.
+[ -f target/release/hash.txt ] || die "no target/release/hash.txt (cargo-leptos hash-files)"
+cp target/release/hash.txt "$stage/bin/"
 cp -r target/site "$stage/site"
 # TypeScript declarations and placeholders are for building, not serving.
 find "$stage/site" \( -name '*.ts' -o -name .gitkeep \) -delete

@@ -35,14 +35,26 @@ pub async fn join(
     let store = ssr::store()?;
     let (limits, registration) = (ssr::limits()?, ssr::config()?.registration);
     let ip = ssr::client_ip();
+    // The invite a new account used, to give back if the account is not made after all.
+    let taken = std::sync::Mutex::new(None::<String>);
     let admit = async |name: natter_contract::UserName| {
         limits.admit_account(ip)?;
         let invite = invite.as_deref();
-        registration.admit(store.as_ref(), &name, invite).await
+        let used = registration.admit(store.as_ref(), &name, invite).await?;
+        *taken
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = used;
+        Ok(())
     };
     let joined =
         crate::server::people::join_admitted(store.as_ref(), &name, password.as_deref(), admit)
             .await;
+    let taken = taken
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let (Err(_), Some(hash)) = (&joined, taken) {
+        registration.give_back(store.as_ref(), &hash).await;
+    }
     let crate::server::people::Entry {
         user,
         token,
@@ -277,11 +289,13 @@ mod ssr {
     pub fn refused(code: ErrorCode) -> ServerFnError {
         crate::server::metrics::refused(code);
         let called = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            // leptos_axum redirects a plain form post back to its page only with a Referer.
             let form_post = parts
                 .headers
                 .get(header::ACCEPT)
                 .and_then(|accept| accept.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"));
+                .is_some_and(|accept| accept.contains("text/html"))
+                && parts.headers.contains_key(header::REFERER);
             parts.uri.path().starts_with(API_PREFIX) && !form_post
         });
         if let (true, Some(response)) = (called, use_context::<leptos_axum::ResponseOptions>()) {

@@ -219,12 +219,13 @@ async fn malformed_packets_never_crash_the_server_nor_cost_the_chat_a_message() 
     assert!(up, "the server did not start");
 
     let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    let mut chatters = Vec::new();
+    let (mut chatters, mut legit_ids) = (Vec::new(), Vec::new());
     for (i, transports) in [vec![Polling], vec![WebSocket], vec![Polling, WebSocket]]
         .into_iter()
         .enumerate()
     {
         let member = join(&url, &format!("legit{i}-{run}")).await;
+        legit_ids.push(member.user.id);
         chatters.push(ChatClient::start(&url, &member, transports));
     }
     let attacker = join(&url, &format!("attacker-{run}")).await;
@@ -276,13 +277,24 @@ async fn malformed_packets_never_crash_the_server_nor_cost_the_chat_a_message() 
     let mut health = prober.await.unwrap();
     health.sort();
 
-    let total = chatters.len() as u64 + 1 + said.len() as u64; // the joins, then the chat
-    let settled = |c: &ChatClient| c.outbox_len() == 0 && c.synced(DEFAULT_ROOM) >= total;
+    // Nothing left to send, and every legitimate body heard by every client.
+    let settled = |c: &ChatClient| {
+        let heard: std::collections::HashSet<String> = c
+            .messages(DEFAULT_ROOM)
+            .into_iter()
+            .filter(|m| legit_ids.contains(&m.author.id))
+            .map(|m| m.body)
+            .collect();
+        c.outbox_len() == 0 && said.iter().all(|body| heard.contains(body))
+    };
     let all = eventually(Duration::from_secs(60), || chatters.iter().all(settled)).await;
     assert!(all, "the legitimate clients did not all settle");
+    // The attacker is in the room too, and some of its packets are well-formed messages:
+    // only the legitimate clients' count.
     let stored = chatters[0].messages(DEFAULT_ROOM);
     let mut by_author: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for m in stored.iter().filter(|m| m.kind.is_message()) {
+    let legit = |m: &&natter_contract::ChatMessage| legit_ids.contains(&m.author.id);
+    for m in stored.iter().filter(|m| m.kind.is_message()).filter(legit) {
         let author = m.body.split(" message ").next().unwrap().to_owned();
         by_author.entry(author).or_default().push(m.body.clone());
     }

@@ -15,7 +15,7 @@ test("the page runs under a nonce policy that blocks injected script", async ({ 
   await openChat(page);
   expect(await page.locator(`script[nonce]`).count()).toBeGreaterThan(0);
 
-  // What an XSS would try: a script element with no nonce, an inline handler, a style.
+  // What an XSS would try: a script element with no nonce, an inline event handler.
   const ran = await page.evaluate(() => {
     const w = window as any;
     w.injected = 0;

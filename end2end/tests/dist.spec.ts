@@ -1,7 +1,7 @@
 import { test, expect } from "./support/test";
 import { send, messages, user, uniqueName } from "./support/chat";
 import { ROOT } from "./support/server";
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -55,7 +55,10 @@ test("the release tarball runs from anywhere with the unit's environment, and ch
     checked,
     unit.replaceAll("/etc/natter/natter.env", path.join(root, "natter.env")).replaceAll("/opt/natter", root),
   );
-  expect(execFileSync("systemd-analyze", ["verify", checked], { encoding: "utf8", stdio: "pipe" })).toBe("");
+  const verified = spawnSync("systemd-analyze", ["verify", checked], { encoding: "utf8" });
+  expect(verified.error, "systemd-analyze must be installed").toBeUndefined();
+  expect(verified.status, verified.stderr).toBe(0);
+  expect(verified.stderr + verified.stdout, "warnings count too").toBe("");
 
   const data = fs.mkdtempSync(path.join(os.tmpdir(), "natter-dist-data-"));
   const env = unitEnv(root, data);
@@ -74,6 +77,7 @@ test("the release tarball runs from anywhere with the unit's environment, and ch
       })
       .toBe(200);
     // JSON logs, as the unit asks, and metrics on their own port.
+    await expect.poll(() => log.includes("\n")).toBe(true);
     const first = JSON.parse(log.split("\n")[0]);
     expect(first.level).toBe("INFO");
     const metrics = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();

@@ -75,6 +75,20 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
         .map(canonical)
 }
 
+/// Whose share of a per-address limit `ip` draws on: an IPv4 address, or an IPv6 address's
+/// /64, since one host is routinely given a whole /64 and could otherwise pick a fresh
+/// address, and bucket, for every request.
+pub fn bucket(ip: IpAddr) -> IpAddr {
+    match canonical(ip) {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::from(segments)
+        }
+        v4 => v4,
+    }
+}
+
 /// An IPv4 client reached over an IPv6 socket (`::ffff:1.2.3.4`) is the IPv4 client, so one
 /// address gets one bucket whichever way it came.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -136,6 +150,15 @@ mod tests {
         // Garbage stops the walk at the last address vouched for.
         let garbage = headers(&["198.51.100.7, not-an-ip, 10.1.1.1"]);
         assert_eq!(proxies.client(peer, &garbage), ip("10.1.1.1"));
+    }
+
+    #[test]
+    fn an_ipv6_host_is_its_64() {
+        assert_eq!(bucket(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_eq!(bucket(ip("2001:db8:1:2:ffff::9")), ip("2001:db8:1:2::"));
+        assert_ne!(bucket(ip("2001:db8:1:3::1")), ip("2001:db8:1:2::"));
+        assert_eq!(bucket(ip("198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(bucket(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
     }
 
     #[test]

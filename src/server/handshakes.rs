@@ -29,7 +29,10 @@ use governor::{
     clock::{Clock, DefaultClock},
 };
 
-use super::{SOCKET_IO_PATH, client_ip::TrustedProxies};
+use super::{
+    SOCKET_IO_PATH,
+    client_ip::{self, TrustedProxies},
+};
 
 /// The client's address, as [`limit`] found it, for whatever runs after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +82,7 @@ pub async fn limit(
     let ip = handshakes.proxies.of(&request);
     request.extensions_mut().insert(ClientIp(ip));
     if is_handshake(&request)
-        && let Some(wait) = handshakes.refused(ip)
+        && let Some(wait) = handshakes.refused(client_ip::bucket(ip))
     {
         tracing::debug!(%ip, wait, "handshake refused: over the address's rate");
         super::metrics::refused_handshake();
@@ -98,11 +101,11 @@ fn is_handshake(request: &Request) -> bool {
     let under = path
         .strip_prefix(SOCKET_IO_PATH)
         .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    let has_sid = request.uri().query().is_some_and(|query| {
-        query
-            .split('&')
-            .any(|pair| pair.split('=').next() == Some("sid"))
-    });
+    // As engineioxide reads it: only `sid=…` names a session; a bare `sid` opens a new one.
+    let has_sid = request
+        .uri()
+        .query()
+        .is_some_and(|query| query.split('&').any(|pair| pair.starts_with("sid=")));
     under && !has_sid
 }
 

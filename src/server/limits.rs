@@ -98,15 +98,18 @@ impl Limits {
         })
     }
 
-    /// A new account from `ip`, or `too_many_accounts`.
+    /// A new account from `ip`, or `too_many_accounts`. Every attempt that gets this far
+    /// counts, not only the ones that end in an account: a script trying names counts too.
     pub fn admit_account(&self, ip: IpAddr) -> Result<(), ErrorCode> {
+        let ip = super::client_ip::bucket(ip);
         match &self.accounts {
             Some(limiter) if limiter.check_key(&ip).is_err() => Err(ErrorCode::TooManyAccounts),
             _ => Ok(()),
         }
     }
 
-    /// A new room by `user`, or `too_many_rooms`.
+    /// A new room by `user`, or `too_many_rooms`; asked once the name is valid, so a name
+    /// already taken counts as an attempt.
     pub fn admit_room(&self, user: i64) -> Result<(), ErrorCode> {
         match &self.rooms {
             Some(limiter) if limiter.check_key(&user).is_err() => Err(ErrorCode::TooManyRooms),
@@ -117,6 +120,7 @@ impl Limits {
     /// Counts a connection of `user` from `ip` until the returned guard is dropped, or
     /// refuses it when either already has as many as allowed.
     pub fn connect(self: &Arc<Self>, user: i64, ip: IpAddr) -> Result<Connection, ErrorCode> {
+        let ip = super::client_ip::bucket(ip);
         let mut open = self.open();
         let over = |limit: u32, count: Option<&u32>| limit > 0 && count.copied() >= Some(limit);
         if over(self.sessions_per_user, open.by_user.get(&user))

@@ -92,6 +92,7 @@ async fn run(config: Config) -> Result<(), StartError> {
     let leptos_options = get_configuration(None)?.leptos_options;
     let addr = config.addr.unwrap_or(leptos_options.site_addr);
     let store = store::open(&config).await?;
+    config.registration.warn_unclaimed(store.as_ref()).await;
     let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
     let (app, io) = router(leptos_options, &config, store.clone()).await?;
     tokio::spawn(people::sweep_sessions(

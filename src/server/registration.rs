@@ -67,15 +67,16 @@ impl RegistrationFlags {
     }
 
     /// Whether `name`, which nobody has yet, may be claimed, with `invite` (a link's token)
-    /// if one came. A good invite is used up by this call.
+    /// if one came. A good invite is used up by this call: its hash comes back, for
+    /// [`RegistrationFlags::give_back`] if the account is not made after all.
     pub async fn admit(
         &self,
         store: &dyn ChatStore,
         name: &UserName,
         invite: Option<&str>,
-    ) -> Result<(), ErrorCode> {
+    ) -> Result<Option<String>, ErrorCode> {
         if self.registration == Registration::Open {
-            return Ok(());
+            return Ok(None);
         }
         let first_admin = if self.admins.is_empty() {
             store.first_user().await?.is_none()
@@ -83,7 +84,7 @@ impl RegistrationFlags {
             self.names_admin(&name.key)
         };
         if first_admin {
-            return Ok(());
+            return Ok(None);
         }
         match (self.registration, invite.filter(|token| !token.is_empty())) {
             (Registration::Closed, _) => Err(ErrorCode::RegistrationClosed),
@@ -91,9 +92,52 @@ impl RegistrationFlags {
             (_, Some(token)) => {
                 let hash = auth::hash_token(token);
                 match store.redeem_invite(&hash, auth::now_millis()).await? {
-                    true => Ok(()),
+                    true => Ok(Some(hash)),
                     false => Err(ErrorCode::InvalidInvite),
                 }
+            }
+        }
+    }
+
+    /// Returns the use of the invite (by hash) that [`RegistrationFlags::admit`] took for an
+    /// account that was then not made.
+    pub async fn give_back(&self, store: &dyn ChatStore, hash: &str) {
+        if let Err(error) = store.return_invite(hash).await {
+            tracing::warn!(%error, "could not give an invite its use back");
+        }
+    }
+
+    /// Says loudly at start-up what anyone reaching the server could claim without an invite:
+    /// an `--admin` name nobody holds yet, or, without `--admin`, the first account.
+    pub async fn warn_unclaimed(&self, store: &dyn ChatStore) {
+        if self.registration == Registration::Open {
+            return;
+        }
+        if self.admins.is_empty() {
+            if let Ok(None) = store.first_user().await {
+                tracing::warn!(
+                    "registration is {:?} and nobody has joined yet: the first name claimed \
+                     becomes the administrator, without an invite. Claim it now, or name one \
+                     with --admin",
+                    self.registration
+                );
+            }
+            return;
+        }
+        for admin in &self.admins {
+            let Ok(name) = natter_contract::user_name(admin.trim()) else {
+                tracing::warn!(
+                    admin,
+                    "--admin is not a valid name; it can never be claimed"
+                );
+                continue;
+            };
+            if let Ok(None) = store.find_user(&name.key).await {
+                tracing::warn!(
+                    admin = %name.display,
+                    "administrator name not claimed yet: anyone reaching the server can claim \
+                     it without an invite until its owner does"
+                );
             }
         }
     }

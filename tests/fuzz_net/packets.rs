@@ -82,8 +82,11 @@ impl Corpus {
             ("fuzz_contract", Wrap::Event),
         ] {
             let dir = std::fs::read_dir(format!("{seeds}/{target}")).expect("the fuzz seeds");
-            for file in dir {
-                let bytes = std::fs::read(file.unwrap().path()).unwrap();
+            // Sorted, so a seed gets the same event on every machine.
+            let mut files: Vec<_> = dir.map(|file| file.unwrap().path()).collect();
+            files.sort();
+            for file in files {
+                let bytes = std::fs::read(file).unwrap();
                 sources.push(wrap.apply(&bytes, seed as usize + sources.len()));
             }
         }

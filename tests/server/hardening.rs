@@ -296,6 +296,13 @@ async fn handshakes_over_an_address_rate_get_429_and_open_sessions_go_on() {
     assert!((55..=60).contains(&wait), "one handshake a minute: {wait}");
     let said = refused.text().await.unwrap();
     assert!(said.contains("Too many new connections"), "{said}");
+    // A bare `sid` names no session (engineioxide opens a new one): still a handshake.
+    let bare = http()
+        .get(format!("{}&sid", behind_proxy.polling_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), 429);
     // A WebSocket handshake is a handshake too.
     let ws = WsClient::open(&behind_proxy, None, true).await;
     assert!(ws.is_err(), "the WebSocket handshake was let through");

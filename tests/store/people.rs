@@ -281,6 +281,10 @@ pub async fn invites_are_used_up_and_expire(db: TestDb) {
         .unwrap();
     assert!(store.redeem_invite("once", now).await.unwrap());
     assert!(!store.redeem_invite("once", now).await.unwrap(), "used up");
+    // An account that was not made after all gives its use back.
+    store.return_invite("once").await.unwrap();
+    assert!(store.redeem_invite("once", now).await.unwrap());
+    assert!(!store.redeem_invite("once", now).await.unwrap());
     for _ in 0..3 {
         assert!(store.redeem_invite("many", now).await.unwrap());
     }

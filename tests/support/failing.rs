@@ -156,6 +156,9 @@ impl Invites for FailingStore {
     async fn redeem_invite(&self, hash: &str, now: i64) -> Result<bool, StoreError> {
         self.inner.redeem_invite(hash, now).await
     }
+    async fn return_invite(&self, hash: &str) -> Result<(), StoreError> {
+        self.inner.return_invite(hash).await
+    }
     async fn first_user(&self) -> Result<Option<i64>, StoreError> {
         self.inner.first_user().await
     }

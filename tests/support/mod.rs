@@ -24,6 +24,7 @@ use socketioxide::SocketIo;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 
+#[allow(unused_imports)] // for the tests that fail writes
 pub use failing::FailingStore;
 pub use polling::PollingSession;
 #[allow(unused_imports)] // for tests that watch a connection close

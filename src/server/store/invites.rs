@@ -20,6 +20,10 @@ pub trait Invites: Send + Sync + 'static {
     /// racing for a single-use link cannot both have it: whether it was good.
     async fn redeem_invite(&self, token_hash: &str, now: i64) -> Result<bool, StoreError>;
 
+    /// Gives back the use [`Invites::redeem_invite`] took, when the account it was for could
+    /// not be made after all (a name taken in a race, a store failure).
+    async fn return_invite(&self, token_hash: &str) -> Result<(), StoreError>;
+
     /// The first account made, if any (the migrations' `anonymous` is none).
     async fn first_user(&self) -> Result<Option<i64>, StoreError>;
 }
@@ -66,6 +70,21 @@ macro_rules! sql_invites {
                 .await
                 .map_err($crate::server::store::StoreError::not_stored)?;
                 Ok(taken.rows_affected() == 1)
+            }
+
+            async fn return_invite(
+                &self,
+                token_hash: &str,
+            ) -> Result<(), $crate::server::store::StoreError> {
+                sqlx::query(
+                    "UPDATE invites SET uses_left = uses_left + 1 \
+                     WHERE token_hash = $1 AND uses_left IS NOT NULL",
+                )
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err($crate::server::store::StoreError::not_stored)
             }
 
             async fn first_user(&self) -> Result<Option<i64>, $crate::server::store::StoreError> {
