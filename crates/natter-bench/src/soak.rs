@@ -52,8 +52,12 @@ async fn connections(http: &reqwest::Client, metrics: u16) -> Option<u64> {
     Some(sum as u64)
 }
 
-/// A polling session that CONNECTs, then is never polled again.
-async fn abandon_polling(http: &reqwest::Client, port: u16, token: &str) -> Option<()> {
+/// A polling session that CONNECTs: its handshake URL and sid.
+async fn connected_polling(
+    http: &reqwest::Client,
+    port: u16,
+    token: &str,
+) -> Option<(String, String)> {
     let base = format!("http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling");
     let open = http.get(&base).send().await.ok()?.text().await.ok()?;
     let sid = open
@@ -68,26 +72,18 @@ async fn abandon_polling(http: &reqwest::Client, port: u16, token: &str) -> Opti
         .send()
         .await
         .ok()?;
-    Some(())
+    Some((base, sid))
+}
+
+/// A polling session that CONNECTs, then is never polled again.
+async fn abandon_polling(http: &reqwest::Client, port: u16, token: &str) -> Option<()> {
+    connected_polling(http, port, token).await.map(drop)
 }
 
 /// A polling session that CONNECTs and starts the WebSocket upgrade, then drops the socket
 /// after the probe's answer, without the upgrade packet or a close.
 async fn abandon_upgrade(http: &reqwest::Client, port: u16, token: &str) -> Option<()> {
-    let base = format!("http://127.0.0.1:{port}/socket.io/?EIO=4&transport=polling");
-    let open = http.get(&base).send().await.ok()?.text().await.ok()?;
-    let sid = open
-        .split("\"sid\":\"")
-        .nth(1)?
-        .split('"')
-        .next()?
-        .to_owned();
-    let connect = format!(r#"40{{"token":"{token}"}}"#);
-    http.post(format!("{base}&sid={sid}"))
-        .body(connect)
-        .send()
-        .await
-        .ok()?;
+    let (_, sid) = connected_polling(http, port, token).await?;
     let url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket&sid={sid}");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.ok()?;
     ws.send(Message::text("2probe")).await.ok()?;

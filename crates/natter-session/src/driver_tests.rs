@@ -95,15 +95,20 @@ fn empty(room: &str) -> Page {
     }
 }
 
+/// User 1, in `rooms`.
+pub(super) fn me(rooms: Vec<Joined>) -> Me {
+    Me {
+        user: user(ME),
+        has_password: false,
+        rooms,
+        can_invite: false,
+    }
+}
+
 /// A driver for user 1, in `general` (shown) and `other`, connected, with every request of
 /// the connect answered as "nothing new".
 pub(super) fn connected(fake: Fake) -> Driver<Fake> {
-    let me = Me {
-        user: user(ME),
-        has_password: false,
-        rooms: vec![line("general", 0, 0, 0), line("other", 0, 0, 0)],
-        can_invite: false,
-    };
+    let me = me(vec![line("general", 0, 0, 0), line("other", 0, 0, 0)]);
     let mut d = Driver::start(fake, me, Some(("general".into(), empty("general"))));
     d.set_focused(true);
     d.on_event(ClientEvent::Connected { nsp: "/".into() });
@@ -142,12 +147,7 @@ pub(super) fn live(d: &mut Driver<Fake>, m: ChatMessage) {
 
 #[test]
 fn a_connect_asks_for_every_room_in_one_sync_and_reloads_the_sidebar() {
-    let me = Me {
-        user: user(ME),
-        has_password: false,
-        rooms: vec![line("general", 0, 0, 0), line("other", 0, 0, 0)],
-        can_invite: false,
-    };
+    let me = me(vec![line("general", 0, 0, 0), line("other", 0, 0, 0)]);
     let mut d = Driver::start(Fake::default(), me, None);
     assert!(
         take(&mut d).is_empty(),
@@ -363,12 +363,7 @@ fn a_room_removed_elsewhere_is_forgotten() {
 
 #[test]
 fn an_unauthorized_connect_signs_the_page_out() {
-    let me = Me {
-        user: user(ME),
-        has_password: false,
-        rooms: Vec::new(),
-        can_invite: false,
-    };
+    let me = me(Vec::new());
     let mut d = Driver::start(Fake::default(), me, None);
     d.on_event(ClientEvent::ConnectError {
         nsp: "/".into(),
@@ -381,12 +376,7 @@ fn an_unauthorized_connect_signs_the_page_out() {
 
 #[test]
 fn a_refused_connect_says_why_in_words() {
-    let me = Me {
-        user: user(ME),
-        has_password: false,
-        rooms: Vec::new(),
-        can_invite: false,
-    };
+    let me = me(Vec::new());
     let mut d = Driver::start(Fake::default(), me, None);
     d.on_event(ClientEvent::ConnectError {
         nsp: "/".into(),
