@@ -197,14 +197,10 @@ mod ssr {
 
     /// The client's address, as the handshake middleware found it (0.0.0.0 without one).
     pub fn client_ip() -> std::net::IpAddr {
-        use_context::<axum::http::request::Parts>()
-            .and_then(|parts| {
-                let ip = parts
-                    .extensions
-                    .get::<crate::server::handshakes::ClientIp>()?;
-                Some(ip.0)
-            })
-            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]))
+        use_context::<axum::http::request::Parts>().map_or(
+            std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            |parts| crate::server::handshakes::ClientIp::of(&parts.extensions),
+        )
     }
 
     pub fn config() -> Result<Config, ServerFnError> {
@@ -301,10 +297,6 @@ mod ssr {
         if let (true, Some(response)) = (called, use_context::<leptos_axum::ResponseOptions>()) {
             response.set_status(status(code));
         }
-        let name = serde_json::to_value(code)
-            .ok()
-            .and_then(|name| name.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        ServerFnError::new(format!("{name}: {}", code.describe()))
+        ServerFnError::new(format!("{}: {}", code.name(), code.describe()))
     }
 }

@@ -15,11 +15,12 @@
 mod chat_client;
 #[path = "fuzz_net/packets.rs"]
 mod packets;
+#[path = "delivery/process.rs"]
+mod process;
 
 use std::{
     collections::BTreeMap,
     fs::File,
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -32,6 +33,7 @@ use futures::{SinkExt, StreamExt};
 use natter_client::TransportKind::{Polling, WebSocket};
 use natter_contract::DEFAULT_ROOM;
 use packets::{Packet, Transport};
+use process::{ServerProcess, free_port};
 use tokio_tungstenite::tungstenite::Message;
 
 /// Attackers at once, each on connections of its own.
@@ -42,45 +44,6 @@ const PER_CONNECTION: usize = 40;
 const HEALTH_P99: Duration = Duration::from_millis(100);
 /// A bound on the whole attack, however slow the machine.
 const ATTACK_LIMIT: Duration = Duration::from_secs(600);
-
-struct Natter {
-    child: Child,
-    port: u16,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Natter {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(data: &std::path::Path) -> Natter {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let log = data.join("stderr.log");
-    let child = Command::new(env!("CARGO_BIN_EXE_natter"))
-        .env("NATTER_ADDR", format!("127.0.0.1:{port}"))
-        .env("NATTER_DATA_DIR", data)
-        .env("LEPTOS_OUTPUT_NAME", "natter")
-        .env("LEPTOS_SITE_ROOT", data.join("site"))
-        .env("RUST_LOG", "warn")
-        // Every attacker is 127.0.0.1: the per-address limits would stop the attack before
-        // its packets reached the parsers, which is what this fuzzes.
-        .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
-        .env("NATTER_ACCOUNTS_PER_HOUR", "0")
-        .env("NATTER_SESSIONS_PER_IP", "0")
-        .env("NATTER_SESSIONS_PER_USER", "0")
-        .stdout(Stdio::null())
-        .stderr(File::create(&log).unwrap())
-        .spawn()
-        .expect("start the natter binary");
-    Natter { child, port, log }
-}
 
 /// One connection's worth of packets over WebSocket: sent until the server closes it.
 async fn over_websocket(port: u16, token: &str, packets: &[Packet], sent: &AtomicU64) {
@@ -209,14 +172,12 @@ async fn malformed_packets_never_crash_the_server_nor_cost_the_chat_a_message() 
             n.parse().expect("NATTER_FUZZ_NET_PACKETS: a number")
         });
     let data = tempfile::tempdir().unwrap();
-    let mut natter = start(data.path());
-    let port = natter.port;
+    // Its stderr in a file, read for panics at the end.
+    let log = data.path().join("stderr.log");
+    let port = free_port();
+    let stderr = File::create(&log).unwrap().into();
+    let mut natter = ServerProcess::start_logging(port, data.path(), stderr).await;
     let url = format!("http://127.0.0.1:{port}");
-    let up = eventually(Duration::from_secs(20), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
-    assert!(up, "the server did not start");
 
     let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
     let (mut chatters, mut legit_ids) = (Vec::new(), Vec::new());
@@ -305,9 +266,9 @@ async fn malformed_packets_never_crash_the_server_nor_cost_the_chat_a_message() 
     }
     assert_eq!(by_author, want, "the chat lost, duplicated or reordered");
 
-    let still_up = natter.child.try_wait().unwrap();
+    let still_up = natter.exited();
     assert!(still_up.is_none(), "the server exited: {still_up:?}");
-    let log = std::fs::read_to_string(&natter.log).unwrap();
+    let log = std::fs::read_to_string(&log).unwrap();
     assert!(!log.contains("panicked"), "the server panicked:\n{log}");
     let (p50, p99) = (percentile(&health, 0.5), percentile(&health, 0.99));
     eprintln!(

@@ -12,7 +12,7 @@
 //! runs with no limit.
 
 use std::{
-    net::IpAddr,
+    net::{IpAddr, Ipv4Addr},
     num::NonZeroU32,
     sync::{Arc, Weak},
     time::Duration,
@@ -37,6 +37,16 @@ use super::{
 /// The client's address, as [`limit`] found it, for whatever runs after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    /// The address [`limit`] left in a request's extensions; unspecified (0.0.0.0) for a
+    /// request that did not pass it.
+    pub fn of(extensions: &axum::http::Extensions) -> IpAddr {
+        extensions
+            .get::<ClientIp>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |ClientIp(ip)| *ip)
+    }
+}
 
 /// How often addresses whose bucket is full again are forgotten.
 const FORGET_IDLE: Duration = Duration::from_secs(60);

@@ -86,11 +86,7 @@ pub fn stored_batch(size: usize, stored: usize, took: Duration) {
 
 /// An ack that refused with `code`, labelled with the code as the wire spells it.
 pub fn refused(code: ErrorCode) {
-    let code = match serde_json::to_value(code) {
-        Ok(serde_json::Value::String(code)) => code,
-        _ => format!("{code:?}"),
-    };
-    metrics::counter!("natter_refusals_total", "code" => code).increment(1);
+    metrics::counter!("natter_refusals_total", "code" => code.name()).increment(1);
 }
 
 /// A handshake refused with 429, over its address's rate.

@@ -177,11 +177,7 @@ async fn authenticate<A: Adapter>(
             return Err(ConnectRefused::Internal);
         }
     };
-    let ip = socket
-        .req_parts()
-        .extensions
-        .get::<ClientIp>()
-        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |ClientIp(ip)| *ip);
+    let ip = ClientIp::of(&socket.req_parts().extensions);
     let connection = limits
         .connect(account.user.id, ip)
         .map_err(|_| ConnectRefused::TooManySessions)?;

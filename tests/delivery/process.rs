@@ -17,17 +17,25 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(port: u16, data: &Path) -> ServerProcess {
+        ServerProcess::start_logging(port, data, Stdio::inherit()).await
+    }
+
+    /// [`ServerProcess::start`] with its stderr going to `stderr` (a file to read back).
+    pub async fn start_logging(port: u16, data: &Path, stderr: Stdio) -> ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_natter"))
             .env("NATTER_ADDR", format!("127.0.0.1:{port}"))
             .env("NATTER_DATA_DIR", data)
             .env("LEPTOS_OUTPUT_NAME", "natter")
             .env("LEPTOS_SITE_ROOT", data.join("site"))
             .env("RUST_LOG", "warn")
-            // Every client's account, socket and reconnection comes from 127.0.0.1.
+            // Every client's account, socket and reconnection comes from 127.0.0.1, and the
+            // network fuzzer's attackers share one session.
             .env("NATTER_ACCOUNTS_PER_HOUR", "0")
             .env("NATTER_SESSIONS_PER_IP", "0")
+            .env("NATTER_SESSIONS_PER_USER", "0")
             .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
             .stdout(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("start the natter binary");
         let up = eventually(Duration::from_secs(20), || {
@@ -36,6 +44,11 @@ impl ServerProcess {
         .await;
         assert!(up, "the server did not start listening on port {port}");
         ServerProcess { child }
+    }
+
+    /// How the process ended, if it has.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
     }
 
     /// SIGTERM, and wait for the graceful exit.

@@ -18,6 +18,14 @@ fn mode(registration: Registration, admins: &[&str]) -> Config {
     }
 }
 
+/// An invite link made by the administrator with `session`: its token.
+async fn invite(server: &Server, session: &str, form: &[(&str, &str)]) -> String {
+    let made = call(server, "create_invite", Some(session), form).await;
+    let path = made.json()["path"].as_str().unwrap().to_owned();
+    let token = path.strip_prefix("/?invite=").expect("an invite path");
+    token.to_owned()
+}
+
 #[tokio::test]
 async fn invite_mode_admits_new_names_only_through_an_administrators_link() {
     let server = start_empty(mode(Registration::Invite, &[])).await;
@@ -45,12 +53,7 @@ async fn invite_mode_admits_new_names_only_through_an_administrators_link() {
     forged.refused("invalid_invite");
 
     let form = [("single_use", "true"), ("hours", "1")];
-    let invite = call(&server, "create_invite", Some(&ann_token), &form).await;
-    let path = invite.json()["path"].as_str().unwrap().to_owned();
-    let token = path
-        .strip_prefix("/?invite=")
-        .expect("an invite path")
-        .to_owned();
+    let token = invite(&server, &ann_token, &form).await;
     let bob = call(
         &server,
         "join",
@@ -77,9 +80,7 @@ async fn invite_mode_admits_new_names_only_through_an_administrators_link() {
 
     // A link for any number of people, until it expires.
     let many = [("single_use", "false"), ("hours", "2")];
-    let invite = call(&server, "create_invite", Some(&ann_token), &many).await;
-    let path = invite.json()["path"].as_str().unwrap().to_owned();
-    let token = path.strip_prefix("/?invite=").unwrap().to_owned();
+    let token = invite(&server, &ann_token, &many).await;
     for name in ["carol", "dave"] {
         call(&server, "join", None, &[("name", name), ("invite", &token)])
             .await
@@ -114,11 +115,7 @@ async fn closed_mode_admits_the_named_administrator_and_then_nobody_new() {
     // Closed is closed: no invite helps, and there is nothing to offer.
     assert_eq!(ann.json()["can_invite"], false);
     let form = [("single_use", "true"), ("hours", "1")];
-    let invite = call(&server, "create_invite", Some(&ann.token()), &form).await;
-    let token = invite.json()["path"]
-        .as_str()
-        .unwrap()
-        .replace("/?invite=", "");
+    let token = invite(&server, &ann.token(), &form).await;
     let carol = call(
         &server,
         "join",

@@ -97,6 +97,15 @@ impl ErrorCode {
         }
     }
 
+    /// The code as the wire spells it (`"unknown_room"`): its serde name, so the two never
+    /// differ.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => format!("{self:?}"),
+        }
+    }
+
     /// Whether sending the same thing again may succeed: such messages stay in the outbox.
     pub fn is_transient(self) -> bool {
         matches!(
