@@ -1,3 +1,4 @@
+import type { Page } from "@playwright/test";
 import { test, expect } from "./support/test";
 import { openChat, send, messages, token, join, uniqueName } from "./support/chat";
 import { Server } from "./support/server";
@@ -24,6 +25,7 @@ test("a message typed while the server is down is delivered when it returns, eve
     await expect(page.locator("#messages li.pending .body").filter({ hasText: text })).toHaveCount(1);
     // The tab reloads while the server is still down: the outbox lives in localStorage.
     await page.reload().catch(() => {});
+    await leaveErrorPage(page);
     await server.start();
     await page.goto(server.url + "/");
     await expect(page.locator("#status")).toHaveText("connected");
@@ -93,6 +95,14 @@ test("a message over 4,000 characters is refused with a visible error", async ({
   await send(page, "x".repeat(4001));
   await expect(page.locator("#error")).toContainText("too long");
 });
+
+/** A reload against the stopped server lands on Chromium's error page, which reloads itself
+ * on a timer: that reload interrupted the test's next navigation, or left it waiting for a
+ * `load` that never came (in CI, twice). `about:blank` ends the error page and its timer. */
+async function leaveErrorPage(page: Page) {
+  await page.waitForLoadState("load").catch(() => {});
+  await page.goto("about:blank");
+}
 
 /** Posts `count` messages through the official JS client, straight to the server. */
 async function post(url: string, count: number, prefix: string) {
@@ -169,10 +179,9 @@ test("two tabs typing offline: closing one loses neither message", async ({ brow
     await expect(b.locator("#messages li.pending")).toHaveCount(1);
     await b.close();
     await a.reload().catch(() => {});
+    await leaveErrorPage(a);
     await server.start();
-    // The reload against the stopped server may still be landing on Chromium's error page,
-    // which interrupts a navigation begun meanwhile (seen once in a fresh-clone run): retry.
-    await a.goto(server.url + "/").catch(() => a.goto(server.url + "/"));
+    await a.goto(server.url + "/");
     for (const text of ["from tab a", "from tab b"]) {
       await expect(a.locator("#messages li.sent .body").filter({ hasText: text })).toHaveCount(1);
     }
