@@ -43,8 +43,9 @@ lint:
 deny:
 	scripts/deny.sh
 
+# fault-injection: the cluster tests' hook between COMMIT and PUBLISH (never in `make build`).
 test-rust:
-	cargo test --workspace --features ssr
+	cargo test --workspace --features ssr,fault-injection
 
 e2e:
 	cd end2end && npx playwright test
@@ -75,6 +76,15 @@ fuzz-smoke:
 	    "*** Install one with \`rustup toolchain install nightly\`, then \`make fuzz\`." \
 	    "*** The protocol decoders and contract payloads were NOT fuzzed in this run."; \
 	fi
+
+# Three nodes on 127.0.0.1:3001-3003 behind nginx on :3000, on the machine's Redis and
+# Postgres (scripts/cluster.sh; README "Several nodes").
+.PHONY: cluster cluster-down
+cluster: setup-test build
+	scripts/cluster.sh up
+
+cluster-down:
+	scripts/cluster.sh down
 
 clean:
 	cargo clean

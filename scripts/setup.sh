@@ -34,6 +34,22 @@ if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -n
   (cd end2end && npm ci --no-audit --no-fund)
 fi
 
+# The cluster tests put Debian's nginx in front of their nodes, as a process of their own.
+if [ "${1:-}" = test ] && [ ! -x /usr/sbin/nginx ]; then
+  say "installing Debian's nginx (the tests run it with their own config, never as a service)"
+  # Keep the package's scripts from starting the system service (port 80): invoke-rc.d asks
+  # policy-rc.d, and 101 means "not allowed". Left as found.
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y nginx
+  if [ -n "$made_policy" ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+
 if [ "${1:-}" = test ] && [ ! -x /usr/bin/chromium ]; then
   say "installing Debian's chromium"
   apt-get update

@@ -10,7 +10,6 @@
 //! `make test` sends `NATTER_FUZZ_NET_PACKETS` (default 20,000); `make fuzz-net` 100,000.
 #![cfg(feature = "ssr")]
 
-#[allow(dead_code)] // rooms, DMs and requests are restarts.rs' part
 #[path = "delivery/chat_client.rs"]
 mod chat_client;
 #[path = "fuzz_net/packets.rs"]

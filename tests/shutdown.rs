@@ -5,7 +5,6 @@
 //! body is stored exactly once, each author's in the order typed, with no hole in the seqs.
 #![cfg(feature = "ssr")]
 
-#[allow(dead_code)] // rooms, DMs and requests are restarts.rs' part
 #[path = "delivery/chat_client.rs"]
 mod chat_client;
 #[path = "delivery/process.rs"]

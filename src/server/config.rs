@@ -1,9 +1,11 @@
 //! Server settings, from flags or `NATTER_*` environment variables.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use clap::{Parser, Subcommand, ValueEnum};
 use ipnet::IpNet;
+
+pub use super::urls::{DatabaseUrl, RedisUrl};
 
 /// Default for `--max-payload`: OWASP's "64 KB or less" for WebSocket messages, applied to
 /// both transports so a browser cannot get around the polling limit by switching to WebSocket.
@@ -105,6 +107,11 @@ pub struct Config {
         hide_env_values = true
     )]
     pub database_url: Option<DatabaseUrl>,
+
+    /// Redis (≥ 7) to join a cluster through, e.g. `redis://127.0.0.1:6379`: broadcasts,
+    /// presence and sign-outs reach every node. Without it this node is alone.
+    #[arg(long, value_name = "URL", env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<RedisUrl>,
 
     /// The address people reach Natter at, e.g. `https://chat.example.com`. With https, the
     /// session cookie is `Secure`.
@@ -228,39 +235,6 @@ impl Config {
 /// Default for `--data-dir`, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "./data";
 
-/// A Postgres connection URL. Its `Debug` leaves out everything but the scheme, because the URL
-/// usually carries a password and `Config` gets logged.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
-
-impl DatabaseUrl {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Only Postgres goes through a URL; SQLite is the default and lives in `--data-dir`, so a
-/// `sqlite:` or mistyped URL fails at startup instead of silently using the wrong database.
-impl FromStr for DatabaseUrl {
-    type Err = String;
-
-    fn from_str(url: &str) -> Result<Self, String> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(DatabaseUrl(url.to_owned()))
-        } else {
-            Err("must start with postgres:// (SQLite needs no URL: see --data-dir)".into())
-        }
-    }
-}
-
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = self.0.split_once("://").map_or("?", |(scheme, _)| scheme);
-        write!(f, "DatabaseUrl({scheme}://…)")
-    }
-}
-
 impl Default for Config {
     /// The settings used without flags or environment, for tests and embedding.
     fn default() -> Self {
@@ -275,6 +249,7 @@ impl Default for Config {
             ping_timeout: DEFAULT_PING_TIMEOUT,
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             database_url: None,
+            redis_url: None,
             public_url: None,
             message_rate: DEFAULT_MESSAGE_RATE,
             message_burst: DEFAULT_MESSAGE_BURST,

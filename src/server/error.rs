@@ -32,6 +32,8 @@ pub enum StartError {
     Store(#[from] super::store::OpenError),
     #[error("the Socket.IO adapter did not start: {0}")]
     Adapter(String),
+    #[error("could not join the cluster through Redis: {0}")]
+    Redis(String),
     #[error("could not listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: io::Error },
     #[error("the HTTP server failed: {0}")]

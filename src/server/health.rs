@@ -6,16 +6,22 @@ use std::time::Duration;
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde_json::{Value, json};
 
-use super::store::SharedStore;
+use super::{cluster::RedisLink, store::SharedStore};
 
 /// Longer than a healthy store ever takes for `SELECT 1`, shorter than a balancer's probe.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn routes(store: SharedStore) -> Router {
+#[derive(Clone)]
+struct Services {
+    store: SharedStore,
+    redis: Option<RedisLink>,
+}
+
+pub fn routes(store: SharedStore, redis: Option<RedisLink>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .with_state(store)
+        .with_state(Services { store, redis })
 }
 
 /// The process answers; nothing else is checked, so a slow database never gets a live node
@@ -24,12 +30,13 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The store answers a query: 200 `{"store": "ok"}`, else 503 saying what failed, so a
-/// balancer sends no one to a node that could not store their messages. A cluster adapter
-/// (Redis) joins this check when there is one.
-async fn readyz(State(store): State<SharedStore>) -> (StatusCode, Json<Value>) {
-    let store = match tokio::time::timeout(READY_TIMEOUT, store.ping()).await {
-        Ok(Ok(())) => return (StatusCode::OK, Json(json!({ "store": "ok" }))),
+/// The store answers a query, and in a cluster Redis answers a PING: 200
+/// `{"store": "ok", "redis": "ok"}` (no `redis` on a node alone), else 503 saying what failed,
+/// so a balancer sends no one to a node that could not store their messages or reach the
+/// other nodes.
+async fn readyz(State(services): State<Services>) -> (StatusCode, Json<Value>) {
+    let store = match tokio::time::timeout(READY_TIMEOUT, services.store.ping()).await {
+        Ok(Ok(())) => "ok",
         Ok(Err(error)) => {
             tracing::warn!(%error, "not ready: the store failed");
             "unreachable"
@@ -39,8 +46,17 @@ async fn readyz(State(store): State<SharedStore>) -> (StatusCode, Json<Value>) {
             "timeout"
         }
     };
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        Json(json!({ "store": store })),
-    )
+    let mut answer = json!({ "store": store });
+    let mut ready = store == "ok";
+    if let Some(redis) = &services.redis {
+        let up = redis.ping().await;
+        answer["redis"] = json!(if up { "ok" } else { "unreachable" });
+        ready &= up;
+    }
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(answer))
 }

@@ -10,6 +10,7 @@
 //! | `natter_store_batch_size` | histogram | messages per transaction |
 //! | `natter_refusals_total{code}` | counter | acks that refused, by error code, and handshakes refused over their address's rate (`too_many_handshakes`) |
 //! | `natter_emits_dropped_total{event}` | counter | emits a socket missed because its buffer was full |
+//! | `natter_redis_up` | gauge | in a cluster: 1 while Redis answers, 0 while it is lost |
 
 use std::{sync::OnceLock, time::Duration};
 
@@ -87,6 +88,11 @@ pub fn stored_batch(size: usize, stored: usize, took: Duration) {
 /// An ack that refused with `code`, labelled with the code as the wire spells it.
 pub fn refused(code: ErrorCode) {
     metrics::counter!("natter_refusals_total", "code" => code.name()).increment(1);
+}
+
+/// In a cluster: whether Redis answers.
+pub fn redis_up(up: bool) {
+    metrics::gauge!("natter_redis_up").set(f64::from(u8::from(up)));
 }
 
 /// A handshake refused with 429, over its address's rate.

@@ -2,8 +2,10 @@
 
 pub mod auth;
 pub mod backup;
+mod beacon;
 mod cache;
 mod client_ip;
+pub mod cluster;
 mod config;
 mod edits;
 mod error;
@@ -24,6 +26,7 @@ pub mod sink;
 mod socket;
 pub mod store;
 mod sync;
+mod urls;
 
 use std::{future::IntoFuture, process::ExitCode, time::Duration};
 
@@ -35,7 +38,7 @@ use leptos::{
 };
 use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
 use origin::OriginPolicy;
-use socketioxide::{SocketIo, adapter::LocalAdapter};
+use socketioxide::SocketIo;
 use std::net::SocketAddr;
 use tokio::{
     net::{TcpListener, TcpSocket},
@@ -43,7 +46,8 @@ use tokio::{
 };
 use tower_http::{compression::CompressionLayer, services::ServeDir};
 
-pub use config::{Command, Config, DatabaseUrl, LogFormat, Transports};
+pub use cluster::NodeAdapter;
+pub use config::{Command, Config, DatabaseUrl, LogFormat, RedisUrl, Transports};
 pub use error::StartError;
 pub use limits::LimitFlags;
 
@@ -160,11 +164,6 @@ async fn run(config: Config) -> Result<(), StartError> {
     served
 }
 
-/// The Socket.IO adapter of this node: rooms in memory. The handlers, the writer and
-/// `people` are generic over the adapter; a cluster adapter (Redis) is a change here and in
-/// [`router`], not in them.
-pub type NodeAdapter = LocalAdapter;
-
 /// This node's Socket.IO handle, as the server functions find it in the Leptos context.
 pub type Io = SocketIo<NodeAdapter>;
 
@@ -198,10 +197,11 @@ pub async fn router(
     store: store::SharedStore,
 ) -> Result<(Router, Io), StartError> {
     metrics::handle();
+    let cluster = cluster::Cluster::join(config).await?;
     let routes = generate_route_list(crate::app::App);
     let quota = rate::message_quota(config.message_rate, config.message_burst);
     let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota);
-    let live = live::Live::shared(presence::LocalPresence::shared(config.presence_grace));
+    let live = live::Live::shared(cluster.presence.clone());
     let limits = limits::Limits::shared(&config.limits);
     let (socket_io_layer, io) = socket::layer(
         config,
@@ -209,11 +209,12 @@ pub async fn router(
         sink.clone(),
         live.clone(),
         limits.clone(),
-        (),
+        cluster.adapter(),
     )
     .await
     .map_err(StartError::Adapter)?;
     live.publish(io.clone());
+    tokio::spawn(beacon::run(store.clone(), io.clone(), config.ping_interval));
     // Server functions (registered by `leptos_routes` under /api) and SSR both find the store,
     // Socket.IO (to reach a user's sockets) and the config in the Leptos context.
     let context = {
@@ -248,7 +249,7 @@ pub async fn router(
             crate::app::shell,
         ))
         .with_state(leptos_options)
-        .merge(health::routes(store.clone()))
+        .merge(health::routes(store.clone(), cluster.link()))
         // Only pages and /pkg assets: the Socket.IO layer below answers its own requests
         // before they get here, so its long-polling responses are never buffered by a
         // compressor.

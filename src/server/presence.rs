@@ -164,7 +164,8 @@ pub async fn publish<A: Adapter>(presence: SharedPresence, io: SocketIo<A>) {
         if change.online.is_empty() && change.offline.is_empty() {
             continue;
         }
-        if let Err(error) = io.emit(event::PRESENCE, &change).await {
+        // This node's tabs only: in a cluster, every node works out the same changes.
+        if let Err(error) = io.local().emit(event::PRESENCE, &change).await {
             super::metrics::broadcast_failed(event::PRESENCE, &error);
             tracing::debug!(%error, "could not send a presence change to every tab");
         }

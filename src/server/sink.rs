@@ -364,6 +364,13 @@ async fn write<A: Adapter>(store: &SharedStore, batch: &mut Vec<Post<A>>) {
 /// To the sockets that SYNCed the room, the sender included if it did: its copy then arrives
 /// before its ack, both going through its one outgoing queue in this order.
 async fn broadcast<A: Adapter>(io: &SocketIo<A>, message: &ChatMessage) {
+    // Test-only (feature `fault-injection`, which no release build has): with
+    // NATTER_FAULT_SKIP_PUBLISH set the writer commits and acks but broadcasts nothing, as a
+    // node that dies between COMMIT and PUBLISH would (tests/cluster.rs).
+    #[cfg(feature = "fault-injection")]
+    if std::env::var_os("NATTER_FAULT_SKIP_PUBLISH").is_some() {
+        return;
+    }
     // `io.to` panics once shutdown's `io.close()` has removed the namespace, and the writer
     // may still be draining its queue then.
     let Some(namespace) = io.of("/") else {

@@ -79,17 +79,11 @@ const MAX_BINARY_BYTES: usize = 4 * 1024;
 /// Event names are attacker-chosen; this much is enough to recognise one in a log.
 const LOGGED_EVENT_CHARS: usize = 64;
 
-/// An adapter's start-up, awaited before the node serves: the local adapter is ready at once;
-/// a cluster adapter (Redis) once it has subscribed to its channels, and not serving before
-/// then is what keeps a node from missing its peers' broadcasts.
+/// An adapter's start-up, awaited before the node serves: in a cluster, once it has subscribed
+/// to its channels; not serving before then is what keeps a node from missing its peers'
+/// broadcasts (`cluster.rs` implements it).
 pub trait AdapterInit: Send {
     fn ready(self) -> impl Future<Output = Result<(), String>> + Send;
-}
-
-impl AdapterInit for () {
-    async fn ready(self) -> Result<(), String> {
-        Ok(())
-    }
 }
 
 /// Builds the Socket.IO layer on adapter `A` (with its `state`) and registers Natter's

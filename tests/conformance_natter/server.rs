@@ -8,12 +8,12 @@
 //! with [`Natter::user`] (in the server's own store, on the server's runtime).
 
 use leptos::config::LeptosOptions;
+use natter::server::Io as SocketIo;
 use natter::server::{
     Config, people, router,
     store::{self, ChatStore, SharedStore},
 };
 use natter_contract::User;
-use socketioxide::SocketIo;
 use std::{
     future::IntoFuture,
     path::{Path, PathBuf},

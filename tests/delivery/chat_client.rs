@@ -2,6 +2,7 @@
 //! Socket.IO client, so a test can run dozens of real clients against a real server.
 //! Each client is a user of its own, signed in over HTTP as the join form does ([`join`]),
 //! and sends its session token as the CONNECT auth, which Natter requires.
+#![allow(dead_code)] // each test binary uses its own subset
 
 use futures::{StreamExt, channel::mpsc};
 use natter_client::{EmitError, Event, Handle, Options, TransportKind, native};
@@ -129,7 +130,19 @@ impl ChatClient {
     /// Connect to `url` as `member` over `transports` (first = opened, rest = upgrades) and
     /// follow the default room.
     pub fn start(url: &str, member: &Member, transports: Vec<TransportKind>) -> ChatClient {
+        ChatClient::start_from(url, member, transports, None)
+    }
+
+    /// [`ChatClient::start`] with every connection from `local` (a loopback address of the
+    /// client's own, for a load balancer that hashes addresses).
+    pub fn start_from(
+        url: &str,
+        member: &Member,
+        transports: Vec<TransportKind>,
+        local: Option<std::net::IpAddr>,
+    ) -> ChatClient {
         let mut options = Options::new(url);
+        options.local_address = local;
         options.namespaces = vec![("/".into(), Some(json!({ "token": member.token })))];
         options.config.engine.transports = transports;
         // Reconnect quickly: the restarts take about a second.
@@ -219,6 +232,37 @@ impl ChatClient {
 
     pub fn outbox_len(&self) -> usize {
         self.with(|s| s.outbox().len())
+    }
+
+    /// Shows `room`, as opening it in the page does (its members, its typing line).
+    pub fn show(&self, room: &str) {
+        self.driver.lock().unwrap().show(room, None);
+    }
+
+    /// A keystroke in `room`'s composer.
+    pub fn typing(&self, room: &str) {
+        self.driver.lock().unwrap().typing(room);
+    }
+
+    /// "A is typing…" in the shown room.
+    pub fn typing_label(&self) -> Option<String> {
+        self.driver.lock().unwrap().typing_label()
+    }
+
+    /// Whether the page would show `user` online.
+    pub fn sees_online(&self, user: i64) -> bool {
+        self.driver.lock().unwrap().is_online(user)
+    }
+
+    /// The sidebar's rooms.
+    pub fn sidebar(&self) -> Vec<String> {
+        let d = self.driver.lock().unwrap();
+        d.rooms().iter().map(|line| line.room.clone()).collect()
+    }
+
+    /// The server ended the session (signed out elsewhere).
+    pub fn signed_out(&self) -> bool {
+        self.driver.lock().unwrap().signed_out()
     }
 }
 

@@ -22,6 +22,17 @@ impl ServerProcess {
 
     /// [`ServerProcess::start`] with its stderr going to `stderr` (a file to read back).
     pub async fn start_logging(port: u16, data: &Path, stderr: Stdio) -> ServerProcess {
+        ServerProcess::start_with(port, data, &[], stderr).await
+    }
+
+    /// [`ServerProcess::start_logging`] with more environment (a cluster node's Redis and
+    /// Postgres, say), set last so it wins.
+    pub async fn start_with(
+        port: u16,
+        data: &Path,
+        env: &[(&str, String)],
+        stderr: Stdio,
+    ) -> ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_natter"))
             .env("NATTER_ADDR", format!("127.0.0.1:{port}"))
             .env("NATTER_DATA_DIR", data)
@@ -34,6 +45,7 @@ impl ServerProcess {
             .env("NATTER_SESSIONS_PER_IP", "0")
             .env("NATTER_SESSIONS_PER_USER", "0")
             .env("NATTER_HANDSHAKES_PER_MINUTE", "0")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(stderr)
             .spawn()

@@ -15,12 +15,12 @@ use std::{
 };
 
 use leptos::config::LeptosOptions;
+use natter::server::Io as SocketIo;
 use natter::server::{
     Config, router,
     store::{SharedStore, SqliteStore},
 };
 use serde_json::{Value, json};
-use socketioxide::SocketIo;
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 

@@ -33,6 +33,9 @@ pub struct Options {
     pub config: ClientConfig,
     /// Namespaces to join at start, each with its CONNECT auth payload.
     pub namespaces: Vec<(String, Option<serde_json::Value>)>,
+    /// Native only: the local address every request and WebSocket comes from (a test's many
+    /// clients on distinct 127.0.0.x, so a load balancer hashing addresses spreads them).
+    pub local_address: Option<std::net::IpAddr>,
 }
 
 impl Options {
@@ -42,6 +45,7 @@ impl Options {
             path: "/socket.io/".into(),
             config: ClientConfig::default(),
             namespaces: vec![("/".into(), None)],
+            local_address: None,
         }
     }
 

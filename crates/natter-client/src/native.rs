@@ -14,9 +14,13 @@ use tokio_tungstenite::tungstenite::Message;
 /// Connect; the driver runs as a tokio task until the handle closes.
 pub fn connect(options: Options) -> (Handle, mpsc::UnboundedReceiver<Event>) {
     let (handle, commands, events_tx, events) = driver::channels();
+    let http = reqwest::Client::builder()
+        .local_address(options.local_address)
+        .build()
+        .unwrap_or_default();
     let io = NativeIo {
         options: options.clone(),
-        http: reqwest::Client::new(),
+        http,
         sockets: HashMap::new(),
         start: Instant::now(),
     };
@@ -79,6 +83,7 @@ impl Io for NativeIo {
                 self.sockets.insert(id, frames_tx);
                 tokio::spawn(websocket(
                     self.options.endpoint(true, &query),
+                    self.options.local_address,
                     id,
                     frames,
                     tx,
@@ -96,6 +101,29 @@ impl Io for NativeIo {
     }
 }
 
+/// A TCP connection to `url`'s host from `local` (plain `ws://` only: a test's loopback).
+async fn tcp_from(local: std::net::IpAddr, url: &str) -> std::io::Result<tokio::net::TcpStream> {
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_owned());
+    let uri: tokio_tungstenite::tungstenite::http::Uri =
+        url.parse().map_err(|_| invalid("not a URL"))?;
+    let host = uri.host().ok_or_else(|| invalid("no host"))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let remote = tokio::net::lookup_host((host, port))
+        .await?
+        .next()
+        .ok_or_else(|| invalid("no address"))?;
+    let socket = if remote.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.bind(std::net::SocketAddr::new(local, 0))?;
+    let tcp = socket.connect(remote).await?;
+    tcp.set_nodelay(true)?;
+    Ok(tcp)
+}
+
 async fn text(request: reqwest::RequestBuilder) -> Result<String, String> {
     let response = request.send().await.map_err(|e| e.to_string())?;
     if !response.status().is_success() {
@@ -108,11 +136,22 @@ async fn text(request: reqwest::RequestBuilder) -> Result<String, String> {
 /// and closes when that channel closes.
 async fn websocket(
     url: String,
+    local: Option<std::net::IpAddr>,
     id: TransportId,
     mut frames: mpsc::UnboundedReceiver<Frame>,
     inputs: mpsc::UnboundedSender<Input>,
 ) {
-    let ws = match tokio_tungstenite::connect_async(url.as_str()).await {
+    let opened = match local {
+        None => tokio_tungstenite::connect_async(url.as_str()).await,
+        Some(local) => match tcp_from(local, &url).await {
+            Ok(tcp) => {
+                let tcp = tokio_tungstenite::MaybeTlsStream::Plain(tcp);
+                tokio_tungstenite::client_async(url.as_str(), tcp).await
+            }
+            Err(error) => Err(tokio_tungstenite::tungstenite::Error::Io(error)),
+        },
+    };
+    let ws = match opened {
         Ok((ws, _)) => ws,
         Err(e) => {
             let _ = inputs.unbounded_send(Input::WsClosed {

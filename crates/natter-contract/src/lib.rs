@@ -80,6 +80,10 @@ pub mod event {
     /// Client → server, volatile: [`super::RoomRequest`], "I am typing". Server → the room:
     /// [`super::TypingSignal`].
     pub const TYPING: &str = "typing";
+    /// Server → a room's sockets, every heartbeat interval: [`super::Beacon`], the room's
+    /// latest `seq`. A message a node stored but never broadcast (it died in between, or its
+    /// broadcast was lost on the way to another node) is found by it within one interval.
+    pub const BEACON: &str = "beacon";
 }
 
 /// What the server pushes, decoded in one place from an event's name and first argument.
@@ -91,6 +95,7 @@ pub enum ServerEvent {
     RoomRemoved(RoomRequest),
     Presence(PresenceChange),
     Typing(TypingSignal),
+    Beacon(Beacon),
 }
 
 impl ServerEvent {
@@ -107,6 +112,7 @@ impl ServerEvent {
             event::ROOM_REMOVED => parse(payload).map(ServerEvent::RoomRemoved),
             event::PRESENCE => parse(payload).map(ServerEvent::Presence),
             event::TYPING => parse(payload).map(ServerEvent::Typing),
+            event::BEACON => parse(payload).map(ServerEvent::Beacon),
             _ => None,
         }
     }
@@ -120,6 +126,7 @@ impl ServerEvent {
             ServerEvent::RoomRemoved(_) => event::ROOM_REMOVED,
             ServerEvent::Presence(_) => event::PRESENCE,
             ServerEvent::Typing(_) => event::TYPING,
+            ServerEvent::Beacon(_) => event::BEACON,
         }
     }
 }
@@ -254,6 +261,14 @@ pub const MAX_SYNC_ROOMS: usize = 500;
 pub struct Cursor {
     pub room: String,
     pub after_seq: u64,
+}
+
+/// Server → a room's sockets, each heartbeat interval: the newest `seq` stored in `room`. A
+/// client that holds less syncs (after the same short wait as for a gap in the live stream).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Beacon {
+    pub room: String,
+    pub seq: u64,
 }
 
 /// Subscribe to every room named and get what follows each cursor.

@@ -405,6 +405,10 @@ impl<P: Emit + Storage + Clock> Driver<P> {
                 self.perform(actions);
             }
             Wake::Typing => self.live.expire(self.io.now_ms()),
+            Wake::Gaps => {
+                let actions = self.session.check_gaps();
+                self.perform(actions);
+            }
         }
         self.settle_view();
     }
@@ -414,6 +418,7 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             match action {
                 Action::SaveOutbox => self.save_outbox(),
                 Action::ResumeAfter(ms) => self.io.wake_after(ms, Wake::Resend),
+                Action::CheckGapsAfter(ms) => self.io.wake_after(ms, Wake::Gaps),
                 Action::Sync(request) => {
                     let waiting = Waiting::Sync(request.room.clone());
                     self.request(event::SYNC, request, waiting);

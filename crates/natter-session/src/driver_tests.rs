@@ -14,6 +14,7 @@ pub(super) struct Fake {
     pub(super) signals: Vec<(&'static str, Value)>,
     wakes: Vec<u64>,
     pub(super) typing_wakes: Vec<u64>,
+    gap_wakes: Vec<u64>,
     storage: MemoryStorage,
 }
 
@@ -43,6 +44,7 @@ impl Clock for Fake {
         match wake {
             Wake::Resend => self.wakes.push(ms),
             Wake::Typing => self.typing_wakes.push(ms),
+            Wake::Gaps => self.gap_wakes.push(ms),
         }
     }
 }
@@ -416,4 +418,16 @@ fn back_online_counts_what_the_catch_up_brought() {
         d.on_reply(ticket, Ok(ok));
     }
     assert_eq!(d.notice(), Some("back online · 2 new messages"));
+}
+
+#[test]
+fn a_beacon_ahead_of_the_shown_room_syncs_it_after_the_gap_wait() {
+    let mut d = connected(Fake::default());
+    push(&mut d, event::BEACON, json!({"room": "general", "seq": 3}));
+    assert_eq!(d.io.gap_wakes, [crate::GAP_WAIT_MS]);
+    assert!(take(&mut d).is_empty(), "nothing asked before the wait");
+    d.on_wake(Wake::Gaps);
+    let emitted = take(&mut d);
+    assert_eq!(names(&emitted), [event::SYNC]);
+    assert_eq!(emitted[0].2["after_seq"], 0);
 }

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod driver;
+mod gaps;
 mod live;
 mod outbox;
 mod timeline;
@@ -22,9 +23,11 @@ mod timeline;
 pub use driver::{
     Alert, Clock, Done, Driver, Emit, MemoryStorage, Status, Storage, Ticket, Wake, calls_for,
 };
+pub use gaps::GAP_WAIT_MS;
 pub use outbox::{Outgoing, OutgoingState};
 pub use timeline::Timeline;
 
+use gaps::Gaps;
 use natter_contract::{
     AckError, ChatMessage, Cursor, ErrorCode, HistoryRequest, Page, SendMessage, Sent, SyncRequest,
     SyncRooms, Synced, User,
@@ -49,6 +52,9 @@ pub enum Action {
     /// The server could not store a message just now: call [`Session::resume`] after this
     /// many milliseconds, rather than hammering a locked or full database.
     ResumeAfter(u64),
+    /// A room has a hole in its live stream, or is behind a beacon: call
+    /// [`Session::check_gaps`] after this many milliseconds (see `gaps.rs`).
+    CheckGapsAfter(u64),
 }
 
 /// How long to wait before resending after the server said it could not store a message.
@@ -79,6 +85,8 @@ pub struct Session {
     caught_up: Option<usize>,
     /// Sending waits for [`Session::resume`] after the store refused a write.
     paused: bool,
+    /// Holes waiting to be synced, unless they fill first.
+    gaps: Gaps,
 }
 
 impl Session {
@@ -103,6 +111,7 @@ impl Session {
         self.rooms.remove(room);
         self.syncing.remove(room);
         self.loading_older.remove(room);
+        self.gaps.forget(room);
     }
 
     /// The rooms followed, by key.
@@ -209,9 +218,50 @@ impl Session {
         };
         timeline.insert(message);
         if timeline.has_gap() {
-            actions.extend(self.sync(&room));
+            actions.extend(self.notice_gap(&room));
         }
         actions
+    }
+
+    /// The server's beacon: `room` holds messages up to `seq`. A room we hold less of is
+    /// synced after the gap wait, unless the live messages arrive meanwhile.
+    pub fn on_beacon(&mut self, room: &str, seq: u64) -> Vec<Action> {
+        let Some(timeline) = self.rooms.get(room) else {
+            return Vec::new();
+        };
+        if seq <= timeline.synced() {
+            return Vec::new();
+        }
+        self.gaps.announce(room, seq);
+        self.notice_gap(room)
+    }
+
+    /// The wake-up asked for by [`Action::CheckGapsAfter`]: every hole still open, and every
+    /// room still behind its beacon, is synced now.
+    pub fn check_gaps(&mut self) -> Vec<Action> {
+        let (due, next) = self.gaps.wake();
+        let mut actions: Vec<Action> = next.map(Action::CheckGapsAfter).into_iter().collect();
+        for room in due {
+            let Some(timeline) = self.rooms.get(&room) else {
+                continue;
+            };
+            let (gap, synced) = (timeline.has_gap(), timeline.synced());
+            if self.gaps.behind(&room, synced).is_some() || gap {
+                actions.extend(self.sync(&room));
+            }
+        }
+        actions
+    }
+
+    fn notice_gap(&mut self, room: &str) -> Vec<Action> {
+        if self.syncing.contains(room) {
+            return Vec::new();
+        }
+        self.gaps
+            .noticed(room)
+            .map(Action::CheckGapsAfter)
+            .into_iter()
+            .collect()
     }
 
     pub fn on_sync(&mut self, room: &str, result: Result<Page, Failure>) -> Vec<Action> {

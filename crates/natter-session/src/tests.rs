@@ -200,12 +200,18 @@ fn a_gap_triggers_one_sync_and_counts_what_it_brought() {
         syncs(&s.on_message(stored(1, "x1", "1"))),
         Vec::<u64>::new()
     );
-    assert_eq!(syncs(&s.on_message(stored(3, "x3", "3"))), [1]);
+    assert_eq!(
+        s.on_message(stored(3, "x3", "3")),
+        [Action::CheckGapsAfter(GAP_WAIT_MS)],
+        "a hole waits: it may be a reordering"
+    );
+    assert_eq!(syncs(&s.check_gaps()), [1], "still open after the wait");
     assert_eq!(
         syncs(&s.on_message(stored(4, "x4", "4"))),
         Vec::<u64>::new(),
         "one sync in flight"
     );
+    assert_eq!(s.check_gaps(), [], "nothing else due");
     assert_eq!(s.caught_up(), None, "still catching up");
     let a = s.on_sync(
         ROOM,
@@ -224,6 +230,49 @@ fn a_gap_triggers_one_sync_and_counts_what_it_brought() {
         .collect();
     assert_eq!(seqs, [1, 2, 3, 4]);
     assert_eq!(s.caught_up(), Some(1));
+}
+
+#[test]
+fn a_reordering_that_heals_within_the_wait_costs_no_sync() {
+    let mut s = session();
+    s.connected();
+    s.on_sync(ROOM, Ok(page(vec![], 0, false)));
+    s.on_message(stored(1, "x1", "1"));
+    assert_eq!(
+        s.on_message(stored(3, "x3", "3")),
+        [Action::CheckGapsAfter(GAP_WAIT_MS)]
+    );
+    assert_eq!(s.on_message(stored(2, "x2", "2")), []);
+    assert_eq!(s.check_gaps(), [], "the hole filled: no sync");
+    let seqs: Vec<u64> = s
+        .timeline(ROOM)
+        .unwrap()
+        .messages()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3]);
+}
+
+#[test]
+fn a_beacon_ahead_of_the_room_syncs_after_the_wait_unless_the_message_comes() {
+    let mut s = session();
+    s.connected();
+    s.on_sync(ROOM, Ok(page(vec![], 0, false)));
+    s.on_message(stored(1, "x1", "1"));
+    assert_eq!(s.on_beacon(ROOM, 1), [], "up to date");
+    assert_eq!(s.on_beacon("elsewhere", 9), [], "a room not followed");
+    // The broadcast of 2 comes after all: nothing to fetch.
+    assert_eq!(s.on_beacon(ROOM, 2), [Action::CheckGapsAfter(GAP_WAIT_MS)]);
+    s.on_message(stored(2, "x2", "2"));
+    assert_eq!(s.check_gaps(), []);
+    // 3 was stored but never broadcast (its node died): the beacon finds it.
+    assert_eq!(s.on_beacon(ROOM, 3), [Action::CheckGapsAfter(GAP_WAIT_MS)]);
+    assert_eq!(syncs(&s.check_gaps()), [2]);
+    assert_eq!(
+        s.on_sync(ROOM, Ok(page(vec![stored(3, "x3", "3")], 3, false))),
+        []
+    );
+    assert_eq!(s.on_beacon(ROOM, 3), []);
 }
 
 #[test]
@@ -337,6 +386,7 @@ proptest! {
                 for action in pending {
                     match action {
                         Action::Sync(req) => queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq)))),
+                        Action::CheckGapsAfter(_) => queue.extend(s.check_gaps()),
                         Action::SyncRooms(req) => {
                             let after = req.rooms[0].after_seq;
                             let pages = if n > after { vec![answer(after)] } else { Vec::new() };
@@ -350,9 +400,11 @@ proptest! {
         }
         // Settle: answer every sync until none is left.
         for _ in 0..1000 {
-            let Some(pos) = queue.iter().position(|a| matches!(a, Action::Sync(_))) else { break };
-            let Action::Sync(req) = queue.remove(pos) else { unreachable!() };
-            queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq))));
+            let Some(pos) = queue.iter().position(|a| matches!(a, Action::Sync(_) | Action::CheckGapsAfter(_))) else { break };
+            match queue.remove(pos) {
+                Action::Sync(req) => queue.extend(s.on_sync(ROOM, Ok(answer(req.after_seq)))),
+                _ => queue.extend(s.check_gaps()),
+            }
         }
         // A reconnect always syncs, which picks up anything no live message hinted at.
         let mut queue = s.connected();

@@ -33,6 +33,8 @@ pub enum Wake {
     Resend,
     /// A typing indicator may have run out.
     Typing,
+    /// Holes in the live stream may be due for a sync ([`crate::Session::check_gaps`]).
+    Gaps,
 }
 
 /// Time: the wall clock (message ids, outbox timestamps, typing), and a wake-up that must come

@@ -45,6 +45,10 @@ impl<P: Emit + Storage + Clock> Driver<P> {
             }
             ServerEvent::Presence(change) => self.on_presence(&change),
             ServerEvent::Typing(signal) => self.on_typing(signal),
+            ServerEvent::Beacon(beacon) => {
+                let actions = self.session.on_beacon(&beacon.room, beacon.seq);
+                self.perform(actions);
+            }
         }
     }
 

@@ -1,0 +1,84 @@
+//! Several nodes behind one address: what each node shares with the others, through Redis.
+//!
+//! - Broadcasts (messages, typing, sidebar and read events, sign-outs' disconnects, a leave's
+//!   unsubscribes) go through socketioxide-redis: `NodeAdapter` is its adapter on every node,
+//!   over [`NodeDriver`], which without `--redis-url` carries nothing between nodes.
+//! - Presence: [`presence::ClusterPresence`], announcements on a Redis channel.
+//! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
+//!
+//! Never shared: the store is the database's (Postgres for a cluster), and nothing else here
+//! keeps state another node needs.
+
+mod driver;
+mod presence;
+
+use std::time::Duration;
+
+pub use driver::{NodeDriver, RedisLink};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+
+use super::{
+    config::Config,
+    error::StartError,
+    presence::{LocalPresence, SharedPresence},
+    socket::AdapterInit,
+};
+
+/// The Socket.IO adapter of every node, alone or not (see [`NodeDriver`]).
+pub type NodeAdapter = CustomRedisAdapter<socketioxide::adapter::Emitter, NodeDriver>;
+
+/// This node's place in the cluster (or its being alone).
+pub struct Cluster {
+    pub driver: NodeDriver,
+    pub presence: SharedPresence,
+}
+
+impl Cluster {
+    /// Joins the cluster `--redis-url` names, or stays alone without one. A node told to join
+    /// that cannot reach Redis does not start: serving alone would split the chat in two.
+    pub async fn join(config: &Config) -> Result<Cluster, StartError> {
+        let grace = config.presence_grace;
+        let Some(url) = &config.redis_url else {
+            return Ok(Cluster {
+                driver: NodeDriver::Alone,
+                presence: LocalPresence::shared(grace),
+            });
+        };
+        let link = RedisLink::connect(url.as_str())
+            .await
+            .map_err(|error| StartError::Redis(error.to_string()))?;
+        let node = uuid::Uuid::now_v7().to_string();
+        let presence = presence::ClusterPresence::start(link.clone(), node.clone(), grace)
+            .await
+            .map_err(|error| StartError::Redis(error.to_string()))?;
+        tracing::info!(node, "joined the cluster through Redis");
+        Ok(Cluster {
+            driver: NodeDriver::Redis(link),
+            presence,
+        })
+    }
+
+    /// The adapter's state, for `SocketIo::builder().with_adapter`.
+    pub fn adapter(&self) -> RedisAdapterCtr<NodeDriver> {
+        let config = RedisAdapterConfig::new()
+            .with_prefix("natter")
+            // Answers to cluster-wide requests (fetching rooms or sockets): not on any chat
+            // path, so a lost node only delays them this long.
+            .with_request_timeout(Duration::from_secs(2));
+        RedisAdapterCtr::new_with_driver(self.driver.clone(), config)
+    }
+
+    /// Redis, when the node is in a cluster (for `/readyz`).
+    pub fn link(&self) -> Option<RedisLink> {
+        match &self.driver {
+            NodeDriver::Alone => None,
+            NodeDriver::Redis(link) => Some(link.clone()),
+        }
+    }
+}
+
+impl AdapterInit for socketioxide_redis::InitRes<NodeDriver> {
+    async fn ready(self) -> Result<(), String> {
+        self.await.map_err(|error| error.to_string())
+    }
+}
