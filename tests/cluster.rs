@@ -443,3 +443,104 @@ async fn presence_typing_new_dms_and_sign_outs_cross_the_nodes() {
     let offline = eventually(Duration::from_secs(5), || !a.sees_online(bob.user.id)).await;
     assert!(offline, "Bob stayed online after signing out");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_rate_holds_across_nodes() {
+    let _one = one_at_a_time().await;
+    // 2 a second with bursts of 4, per user: per node, two tabs on two nodes would get 8 in a
+    // burst; across the cluster they get 4.
+    let cluster = Cluster::start(Setup {
+        env: vec![
+            ("NATTER_MESSAGE_RATE", "2".to_owned()),
+            ("NATTER_MESSAGE_BURST", "4".to_owned()),
+        ],
+        ..Setup::default()
+    })
+    .await;
+    let ann = join(&cluster.node_url(0), "rate-ann").await;
+    let tabs = [
+        ChatClient::start(&cluster.node_url(0), &ann, vec![WebSocket]),
+        ChatClient::start(&cluster.node_url(1), &ann, vec![WebSocket]),
+    ];
+    let up = eventually(Duration::from_secs(10), || {
+        tabs.iter().all(ChatClient::is_connected)
+    })
+    .await;
+    assert!(up);
+    let began = Instant::now();
+    let (mut stored, mut limited) = ([0; 2], [0; 2]);
+    for k in 0..12 {
+        let tab = k % 2;
+        let message = serde_json::json!({
+            "room": DEFAULT_ROOM,
+            "client_id": uuid::Uuid::new_v4().to_string(),
+            "body": format!("burst {k}"),
+        });
+        let ack = tabs[tab]
+            .request::<natter_contract::Sent>(natter_contract::event::CHAT_MESSAGE, &message)
+            .await;
+        match ack {
+            Ok(_) => stored[tab] += 1,
+            Err(natter_session::Failure::Rejected(e))
+                if e.code == natter_contract::ErrorCode::RateLimited =>
+            {
+                assert!(e.retry_after_ms.is_some_and(|ms| ms > 0), "{e:?}");
+                limited[tab] += 1;
+            }
+            Err(other) => panic!("message {k}: {other:?}"),
+        }
+    }
+    let took = began.elapsed();
+    let allowed = 4 + (took.as_secs_f64() * 2.0).ceil() as usize;
+    println!(
+        "stored {stored:?}, refused {limited:?} in {took:?} (the shared bucket allows {allowed})"
+    );
+    assert!(
+        stored.iter().sum::<usize>() <= allowed,
+        "{stored:?} in {took:?}"
+    );
+    assert!(took < Duration::from_secs(1), "too slow to tell: {took:?}");
+    assert!(
+        limited.iter().all(|n| *n > 0),
+        "both nodes refused: {limited:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_lost_sends_wait_in_the_outbox_and_nothing_acked_is_lost() {
+    let _one = one_at_a_time().await;
+    let mut cluster = Cluster::start(Setup {
+        gate: true,
+        ..Setup::default()
+    })
+    .await;
+    let url = cluster.url();
+    const CLIENTS: usize = 12;
+    let mut chat = Chat::start(&url, CLIENTS, 2).await;
+    for i in 0..CLIENTS {
+        chat.say(i, &chat.room(i), format!("client {i} before"));
+    }
+    chat.until_settled(Duration::from_secs(30)).await;
+
+    let gate = cluster.gate.as_mut().unwrap();
+    gate.close();
+    for i in 0..CLIENTS {
+        chat.say(
+            i,
+            &chat.room(i),
+            format!("client {i} while the database is away"),
+        );
+    }
+    // Refused (`not_stored`, or no ack in time): each stays in its sender's outbox.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let waiting: usize = chat.clients.iter().map(ChatClient::outbox_len).sum();
+    assert_eq!(waiting, CLIENTS, "every message waits in its outbox");
+    let ready = reqwest::get(format!("{}/readyz", cluster.node_url(1)))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503, "{}", ready.text().await.unwrap());
+
+    cluster.gate.as_mut().unwrap().reopen().await;
+    chat.until_settled(Duration::from_secs(60)).await;
+    chat.verify(&url).await;
+}

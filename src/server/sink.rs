@@ -29,6 +29,7 @@ use socketioxide::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
+    cluster::ClusterRate,
     rate::{MessageRate, Refusal},
     socket::Authed,
     store::{Draft, Inserted, SharedStore},
@@ -46,6 +47,8 @@ pub struct MessageSink<A: Adapter> {
     queue: mpsc::Sender<oneshot::Receiver<Post<A>>>,
     /// `None`: no rate limit.
     rate: Option<Arc<MessageRate>>,
+    /// In a cluster with a rate: the user's bucket shared by the nodes.
+    shared_rate: Option<ClusterRate>,
 }
 
 impl<A: Adapter> Clone for MessageSink<A> {
@@ -53,6 +56,7 @@ impl<A: Adapter> Clone for MessageSink<A> {
         MessageSink {
             queue: self.queue.clone(),
             rate: self.rate.clone(),
+            shared_rate: self.shared_rate.clone(),
         }
     }
 }
@@ -101,12 +105,17 @@ impl<A: Adapter> MessageSink<A> {
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn start(store: SharedStore, quota: Option<Quota>) -> MessageSink<A> {
+    pub fn start(
+        store: SharedStore,
+        quota: Option<Quota>,
+        shared_rate: Option<ClusterRate>,
+    ) -> MessageSink<A> {
         let (queue, slots) = mpsc::channel(QUEUE_CAPACITY);
         tokio::spawn(run(slots, store));
         MessageSink {
             queue,
             rate: MessageRate::start(quota),
+            shared_rate: quota.and(shared_rate),
         }
     }
 
@@ -130,6 +139,7 @@ impl<A: Adapter> MessageSink<A> {
                     flooding: false,
                 }),
             },
+            shared_rate: author.and(self.shared_rate.clone()),
         }
     }
 
@@ -166,7 +176,7 @@ impl<A: Adapter> MessageSink<A> {
         let limited = !matches!(post.kind, MessageKind::Joined | MessageKind::Left);
         // A form post is no flood: one request a message.
         let slot = self.slot(limited.then_some((post.author.id, None)));
-        if let Err((error, _)) = slot.fill(post) {
+        if let Err((error, _)) = slot.fill(post).await {
             return SendAck::Error(error);
         }
         answer
@@ -208,6 +218,8 @@ impl<A: Adapter> MessageSink<A> {
 pub struct Slot<A: Adapter> {
     /// `rate_limited` (with the wait) when the author was over the rate, or the queue full.
     place: Result<oneshot::Sender<Post<A>>, Refusal>,
+    /// The author's bucket shared by the nodes, checked as the message is handed over.
+    shared_rate: Option<ClusterRate>,
 }
 
 impl<A: Adapter> Slot<A> {
@@ -218,12 +230,19 @@ impl<A: Adapter> Slot<A> {
     }
 
     /// Hands the message to the writer, which broadcasts it and then acks it; refused with
-    /// `rate_limited` and the wait when its author was over the rate as it arrived.
-    pub fn fill(self, post: Post<A>) -> Result<(), (AckError, Reply<A>)> {
+    /// `rate_limited` and the wait when its author was over the rate as it arrived, or (in a
+    /// cluster) over their rate across the nodes.
+    pub async fn fill(self, post: Post<A>) -> Result<(), (AckError, Reply<A>)> {
         let filler = match self.place {
             Ok(filler) => filler,
             Err(refusal) => return Err((refusal.error, post.ack)),
         };
+        if let Some(shared) = &self.shared_rate
+            && let Err(error) = shared.admit(post.author.id).await
+        {
+            // Dropping the filler lets the writer move past this place.
+            return Err((error, post.ack));
+        }
         filler
             .send(post)
             .map_err(|post| (ErrorCode::Internal.into(), post.ack))
@@ -254,6 +273,7 @@ impl<A: Adapter> FromMessageParts<A> for Slot<A> {
                             error: ErrorCode::Internal.into(),
                             flooding: false,
                         }),
+                        shared_rate: None,
                     }
                 }
             },

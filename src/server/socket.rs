@@ -289,7 +289,7 @@ pub(super) async fn submit<A: Adapter>(
         io,
         unknown_mentions,
     };
-    if let Err((error, reply)) = slot.fill(post) {
+    if let Err((error, reply)) = slot.fill(post).await {
         reply.send(&SendAck::Error(error));
     }
 }

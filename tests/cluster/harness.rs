@@ -128,6 +128,60 @@ impl Drop for Database {
     }
 }
 
+/// A TCP relay to the machine's Postgres that the test can close (every connection dropped,
+/// new ones refused) and open again on the same port: the database going away and back.
+pub struct Gate {
+    pub port: u16,
+    relays: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    accept: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Gate {
+    pub async fn open() -> Gate {
+        let mut gate = Gate {
+            port: free_port(),
+            relays: Default::default(),
+            accept: None,
+        };
+        gate.reopen().await;
+        gate
+    }
+
+    pub async fn reopen(&mut self) {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .unwrap();
+        let relays = self.relays.clone();
+        self.accept = Some(tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let relay = tokio::spawn(async move {
+                    if let Ok(mut pg) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                        tokio::io::copy_bidirectional(&mut client, &mut pg)
+                            .await
+                            .ok();
+                    }
+                });
+                relays.lock().unwrap().push(relay);
+            }
+        }));
+    }
+
+    pub fn close(&mut self) {
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
+        for relay in self.relays.lock().unwrap().drain(..) {
+            relay.abort();
+        }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
 /// nginx with its own config and directory, in the foreground as a child process.
 pub struct Nginx {
     child: Child,
@@ -215,6 +269,8 @@ pub struct Setup {
     pub ping_interval_ms: u64,
     /// Extra environment for every node.
     pub env: Vec<(&'static str, String)>,
+    /// Postgres through a [`Gate`] the test can close.
+    pub gate: bool,
 }
 
 impl Default for Setup {
@@ -224,6 +280,7 @@ impl Default for Setup {
             sticky: true,
             ping_interval_ms: 2_000,
             env: Vec::new(),
+            gate: false,
         }
     }
 }
@@ -234,6 +291,7 @@ pub struct Cluster {
     pub nodes: Vec<Option<ServerProcess>>,
     pub nginx: Nginx,
     pub redis: Redis,
+    pub gate: Option<Gate>,
     _db: Database,
     pub ports: Vec<u16>,
     data: Vec<TempDir>,
@@ -244,9 +302,18 @@ impl Cluster {
     pub async fn start(setup: Setup) -> Cluster {
         let redis = Redis::start().await;
         let db = Database::create().await;
+        let gate = if setup.gate {
+            Some(Gate::open().await)
+        } else {
+            None
+        };
+        let db_url = match &gate {
+            Some(gate) => db.url().replace(":5432/", &format!(":{}/", gate.port)),
+            None => db.url(),
+        };
         let mut env = vec![
             ("REDIS_URL", redis.url()),
-            ("DATABASE_URL", db.url()),
+            ("DATABASE_URL", db_url),
             (
                 "NATTER_PING_INTERVAL_MS",
                 setup.ping_interval_ms.to_string(),
@@ -259,6 +326,7 @@ impl Cluster {
         let mut cluster = Cluster {
             nginx: Nginx::start(&ports, setup.sticky).await,
             redis,
+            gate,
             _db: db,
             nodes: Vec::new(),
             ports,

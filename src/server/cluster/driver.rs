@@ -28,6 +28,9 @@ const PUBLISH_QUEUE: usize = 8192;
 /// well under a millisecond; a second is an outage, not a slow reply.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
+/// A rate check waits this long at most: it is on a message's way to the store.
+const SCRIPT_TIMEOUT: Duration = Duration::from_millis(250);
+
 /// While Redis is lost, at most one publication a this long tries it; the others are dropped
 /// without waiting, so the queue never backs up behind a dead link.
 const RETRY_EVERY: Duration = Duration::from_millis(500);
@@ -124,6 +127,26 @@ impl RedisLink {
         let numsub = redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).to_owned();
         let (_, count): (String, u16) = within(numsub.query_async(&mut conn)).await?;
         Ok(count)
+    }
+
+    /// Runs a script, unless Redis is lost (then `None` at once: no caller waits for it).
+    pub async fn run(&self, invocation: redis::ScriptInvocation<'_>) -> Option<u64> {
+        if !self.health.is_up() {
+            return None;
+        }
+        let mut conn = self.conn.clone();
+        let ran = tokio::time::timeout(SCRIPT_TIMEOUT, invocation.invoke_async(&mut conn)).await;
+        match ran {
+            Ok(Ok(answer)) => Some(answer),
+            Ok(Err(error)) => {
+                self.health.lost(&error.to_string());
+                None
+            }
+            Err(_) => {
+                self.health.lost("a script did not answer in time");
+                None
+            }
+        }
     }
 
     /// Whether Redis answered last time it was asked (for `/readyz`).

@@ -5,16 +5,19 @@
 //!   over [`NodeDriver`], which without `--redis-url` carries nothing between nodes.
 //! - Presence: [`presence::ClusterPresence`], announcements on a Redis channel.
 //! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
+//! - The message rate: [`rate::ClusterRate`], a bucket per user in Redis.
 //!
 //! Never shared: the store is the database's (Postgres for a cluster), and nothing else here
 //! keeps state another node needs.
 
 mod driver;
 mod presence;
+mod rate;
 
 use std::time::Duration;
 
 pub use driver::{NodeDriver, RedisLink};
+pub use rate::ClusterRate;
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
 use super::{
@@ -66,6 +69,11 @@ impl Cluster {
             // path, so a lost node only delays them this long.
             .with_request_timeout(Duration::from_secs(2));
         RedisAdapterCtr::new_with_driver(self.driver.clone(), config)
+    }
+
+    /// The message rate `quota` shared by the nodes; `None` alone (the node's own is all).
+    pub fn shared_rate(&self, quota: Option<governor::Quota>) -> Option<ClusterRate> {
+        Some(ClusterRate::new(self.link()?, quota?))
     }
 
     /// Redis, when the node is in a cluster (for `/readyz`).

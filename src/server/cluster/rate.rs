@@ -1,0 +1,70 @@
+//! Rates that hold across the cluster: each node keeps its own `governor` buckets (so a flood
+//! is refused before it costs anything, Redis or not), and in a cluster a message must also
+//! get a token from the user's bucket in Redis, shared by every node. The bucket is GCRA (the
+//! algorithm `governor` uses), kept as one key per user by a Lua script run atomically by
+//! Redis with Redis's own clock, so nodes with skewed clocks agree.
+//!
+//! While Redis is lost the shared check is skipped: each node then holds the user to the rate
+//! on its own, which is what a node alone does.
+
+use std::time::Duration;
+
+use governor::Quota;
+use natter_contract::{AckError, ErrorCode};
+
+use super::driver::RedisLink;
+
+/// GCRA: `KEYS[1]` holds the theoretical arrival time (ms); `ARGV[1]` is the emission
+/// interval, `ARGV[2]` the burst tolerance, both in ms. Returns 0 when a token was taken, else
+/// how many ms until one is there.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local wait = tat - tolerance - now
+if wait > 0 then return wait end
+tat = tat + interval
+redis.call('SET', KEYS[1], tat, 'PX', tat - now + 1000)
+return 0
+";
+
+/// A user's message rate, shared by the nodes.
+#[derive(Clone)]
+pub struct ClusterRate {
+    link: RedisLink,
+    script: std::sync::Arc<redis::Script>,
+    interval_ms: u64,
+    tolerance_ms: u64,
+}
+
+impl ClusterRate {
+    pub fn new(link: RedisLink, quota: Quota) -> ClusterRate {
+        let interval = quota.replenish_interval();
+        let burst = quota.burst_size().get();
+        let tolerance = interval.saturating_mul(burst.saturating_sub(1));
+        ClusterRate {
+            link,
+            script: std::sync::Arc::new(redis::Script::new(GCRA)),
+            interval_ms: millis(interval).max(1),
+            tolerance_ms: millis(tolerance),
+        }
+    }
+
+    /// Takes a token of `user`'s shared bucket, or says `rate_limited` and when to come back.
+    pub async fn admit(&self, user: i64) -> Result<(), AckError> {
+        let key = format!("natter:rate:messages:{user}");
+        let mut invocation = self.script.key(key);
+        invocation.arg(self.interval_ms).arg(self.tolerance_ms);
+        match self.link.run(invocation).await {
+            Some(0) | None => Ok(()),
+            Some(wait) => Err(AckError::retry_after(ErrorCode::RateLimited, wait)),
+        }
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
