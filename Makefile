@@ -34,7 +34,7 @@ dist: build
 
 lint:
 	cargo fmt --all --check
-	cargo clippy --workspace --all-targets --features ssr -- -D warnings
+	cargo clippy --workspace --all-targets --features ssr,fault-injection -- -D warnings
 	cargo clippy --lib --no-default-features --features hydrate --target wasm32-unknown-unknown \
 	  --target-dir target/front -- -D warnings
 

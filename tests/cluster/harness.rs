@@ -356,6 +356,7 @@ impl Cluster {
     }
 
     /// Node `n` again, with `env` added (a fault to inject, say).
+    #[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
     pub async fn restart_node(&mut self, n: usize, env: &[(&'static str, String)]) {
         if let Some(node) = self.nodes[n].take() {
             node.terminate();
