@@ -4,6 +4,7 @@
 //! own protocol (see `wire`). Writes one JSON file per run under `bench/results/`, prints the
 //! Markdown tables of BENCHMARKS.md, and draws `docs/bench/p99.svg`.
 
+mod cluster;
 mod flood;
 mod load;
 mod page;
@@ -82,6 +83,8 @@ enum Scenario {
     Storm,
     /// Natter only: one user floods past the message rate while others chat (`flood`).
     Flood,
+    /// Natter only: the max-fan-out ramp on one node and on three (`cluster`).
+    Cluster,
 }
 
 #[derive(Debug, clap::Args)]
@@ -200,6 +203,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         page: None,
         storm: Vec::new(),
         flood: Vec::new(),
+        cluster: Vec::new(),
     };
     // Scenario by scenario, and within each the servers alternate, so a slow drift of the
     // machine (other work, thermal) spreads over both.
@@ -251,6 +255,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         if wants(Scenario::Flood) {
             eprintln!("one user floods, natter rep {}", rep + 1);
             run.flood.push(flood::run(&servers, rep, &plan.flood).await);
+        }
+    }
+    for rep in 0..reps {
+        for nodes in cluster::SIZES {
+            if wants(Scenario::Cluster) {
+                eprintln!("max fan-out on {nodes} node(s), natter rep {}", rep + 1);
+                run.cluster
+                    .push(cluster::run(&servers, rep, nodes, &plan).await);
+            }
         }
     }
     if wants(Scenario::Memory) {

@@ -201,6 +201,7 @@ pub fn markdown(run: &Run) -> String {
     }
     crate::storm::table(&mut out, &run.storm);
     crate::flood::table(&mut out, &run.flood);
+    crate::cluster::table(&mut out, &run.cluster);
     out
 }
 

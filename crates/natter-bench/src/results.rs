@@ -27,6 +27,10 @@ pub struct Run {
     /// One user floods (`--only flood`), Natter only; absent from older runs.
     #[serde(default)]
     pub flood: Vec<crate::flood::FloodRun>,
+    /// The ramp on one node and on three (`--only cluster`), Natter only; absent from older
+    /// runs.
+    #[serde(default)]
+    pub cluster: Vec<crate::cluster::ClusterRun>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

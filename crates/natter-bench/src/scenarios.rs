@@ -203,9 +203,10 @@ pub async fn idle(
     }
 }
 
-/// A server with receivers and one sender connected, ready for steps.
-struct Bench {
-    server: Server,
+/// A server (or several nodes of one cluster) with receivers and one sender connected, ready
+/// for steps.
+pub struct Bench {
+    servers: Vec<Server>,
     audience: Audience,
     sender: Conn,
     next_seq: u64,
@@ -215,17 +216,46 @@ struct Bench {
 impl Bench {
     async fn open(servers: &Servers, flavour: Flavour, rep: usize, receivers: usize) -> Bench {
         let server = servers.start(flavour).await.expect("server starts");
-        let token = server.token.clone();
-        let (conns, connect, ready, failed) =
-            load::connect_many(flavour, server.port, receivers, token.as_deref()).await;
+        Bench::open_on(vec![server], flavour, rep, receivers).await
+    }
+
+    /// On `nodes` (started, sharing their store): the receivers spread evenly over them, the
+    /// sender on the first, every client on the first node's session.
+    pub async fn open_on(
+        nodes: Vec<Server>,
+        flavour: Flavour,
+        rep: usize,
+        receivers: usize,
+    ) -> Bench {
+        let token = nodes[0].token.clone();
         let mut audience = Audience::new();
-        audience.add(conns);
-        let (sender, _) = crate::wire::connect(flavour, server.port, token.as_deref())
+        let (mut connect, mut ready, mut failed) = (load::histogram(), load::histogram(), 0);
+        for (n, node) in nodes.iter().enumerate() {
+            let share = receivers / nodes.len() + usize::from(n < receivers % nodes.len());
+            let (conns, c, r, f) =
+                load::connect_many(flavour, node.port, share, token.as_deref()).await;
+            audience.add(conns);
+            let _ = connect.add(&c);
+            let _ = ready.add(&r);
+            failed += f;
+        }
+        let (sender, _) = crate::wire::connect(flavour, nodes[0].port, token.as_deref())
             .await
             .expect("sender connects");
-        let mut bench = Bench::with(server, audience, sender, rep, connect, ready, failed);
+        let mut bench = Bench::with(nodes, audience, sender, rep, connect, ready, failed);
         bench.warm_up().await;
         bench
+    }
+
+    /// Every node's memory and CPU time, summed.
+    fn stats(&self) -> crate::server::ProcStats {
+        let mut sum = crate::server::ProcStats::default();
+        for server in &self.servers {
+            let stats = server.stats();
+            sum.rss_kb += stats.rss_kb;
+            sum.cpu_ms += stats.cpu_ms;
+        }
+        sum
     }
 
     /// A short unrecorded step: first-use costs (V8's JIT, SQLite's first pages and statement
@@ -236,7 +266,7 @@ impl Bench {
     }
 
     fn with(
-        server: Server,
+        servers: Vec<Server>,
         audience: Audience,
         sender: Conn,
         rep: usize,
@@ -245,7 +275,7 @@ impl Bench {
         failed: usize,
     ) -> Bench {
         let run = StepsRun {
-            flavour: server.flavour,
+            flavour: servers[0].flavour,
             rep,
             connect: Quantiles::of(&connect),
             ready: Quantiles::of(&ready),
@@ -254,7 +284,7 @@ impl Bench {
             max_rate: 0.0,
         };
         Bench {
-            server,
+            servers,
             audience,
             sender,
             next_seq: 0,
@@ -262,10 +292,10 @@ impl Bench {
         }
     }
 
-    async fn step(&mut self, rate: f64, secs: u64) -> Step {
+    pub async fn step(&mut self, rate: f64, secs: u64) -> Step {
         let step = self.audience.begin_step();
         let receivers = self.audience.receivers();
-        let (server0, own0, t0) = (self.server.stats(), own_stats(), Instant::now());
+        let (server0, own0, t0) = (self.stats(), own_stats(), Instant::now());
         let pace = Pace {
             rate,
             duration: Duration::from_secs(secs),
@@ -280,7 +310,7 @@ impl Bench {
         let accepted = sent.sent.saturating_sub(sent.ack_errors) * receivers as u64;
         self.audience.drain(accepted, DRAIN).await;
         let secs = t0.elapsed().as_secs_f64();
-        let (server1, own1) = (self.server.stats(), own_stats());
+        let (server1, own1) = (self.stats(), own_stats());
         let (latency, delivered, duplicates) = self.audience.take();
         let send_secs = sent.send_secs.max(1e-3);
         let result = Step {
@@ -308,7 +338,7 @@ impl Bench {
         };
         eprintln!(
             "  {} {:>4} rcv @ {:>6.0}/s: sent {} ({:.0}/s) lost {} refused {} p50 {:.1} ms p99 {:.1} ms max {:.1} ms, server CPU {:.0}%, bench CPU {:.0}%, load {:.1}",
-            self.server.flavour.name(),
+            self.run.flavour.name(),
             receivers,
             rate,
             result.sent,
@@ -326,9 +356,11 @@ impl Bench {
         result
     }
 
-    async fn close(self) -> StepsRun {
+    pub async fn close(self) -> StepsRun {
         self.audience.close().await;
-        self.server.stop().await;
+        for server in self.servers {
+            server.stop().await;
+        }
         self.run
     }
 }
@@ -344,7 +376,12 @@ pub async fn fanout(servers: &Servers, flavour: Flavour, rep: usize, plan: &Plan
 /// Doubles the rate until a step is not sustained, then bisects twice between the last good
 /// rate and the first bad one.
 pub async fn max_fanout(servers: &Servers, flavour: Flavour, rep: usize, plan: &Plan) -> StepsRun {
-    let mut bench = Bench::open(servers, flavour, rep, plan.max_receivers).await;
+    let bench = Bench::open(servers, flavour, rep, plan.max_receivers).await;
+    ramp(bench, plan).await
+}
+
+/// The max-fan-out ramp on an open bench.
+pub async fn ramp(mut bench: Bench, plan: &Plan) -> StepsRun {
     let (mut good, mut bad) = (0.0_f64, None::<f64>);
     let mut rate = plan.max_start_rate;
     for _ in 0..plan.max_steps {
@@ -391,7 +428,7 @@ pub async fn long_polling(
     let (sender, _) = crate::wire::connect(flavour, server.port, server.token.as_deref())
         .await
         .expect("sender connects");
-    let mut bench = Bench::with(server, audience, sender, rep, connect, ready, failed);
+    let mut bench = Bench::with(vec![server], audience, sender, rep, connect, ready, failed);
     bench.warm_up().await;
     bench.step(plan.polling_rate, plan.polling_secs).await;
     bench.close().await
