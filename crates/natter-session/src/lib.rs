@@ -223,47 +223,6 @@ impl Session {
         actions
     }
 
-    /// The server's beacon: `room` holds messages up to `seq`. A room we hold less of is
-    /// synced after the gap wait, unless the live messages arrive meanwhile.
-    pub fn on_beacon(&mut self, room: &str, seq: u64) -> Vec<Action> {
-        let Some(timeline) = self.rooms.get(room) else {
-            return Vec::new();
-        };
-        if seq <= timeline.synced() {
-            return Vec::new();
-        }
-        self.gaps.announce(room, seq);
-        self.notice_gap(room)
-    }
-
-    /// The wake-up asked for by [`Action::CheckGapsAfter`]: every hole still open, and every
-    /// room still behind its beacon, is synced now.
-    pub fn check_gaps(&mut self) -> Vec<Action> {
-        let (due, next) = self.gaps.wake();
-        let mut actions: Vec<Action> = next.map(Action::CheckGapsAfter).into_iter().collect();
-        for room in due {
-            let Some(timeline) = self.rooms.get(&room) else {
-                continue;
-            };
-            let (gap, synced) = (timeline.has_gap(), timeline.synced());
-            if self.gaps.behind(&room, synced).is_some() || gap {
-                actions.extend(self.sync(&room));
-            }
-        }
-        actions
-    }
-
-    fn notice_gap(&mut self, room: &str) -> Vec<Action> {
-        if self.syncing.contains(room) {
-            return Vec::new();
-        }
-        self.gaps
-            .noticed(room)
-            .map(Action::CheckGapsAfter)
-            .into_iter()
-            .collect()
-    }
-
     pub fn on_sync(&mut self, room: &str, result: Result<Page, Failure>) -> Vec<Action> {
         self.syncing.remove(room);
         let page = match result {

@@ -1,0 +1,161 @@
+//! What the nodes share besides messages: presence, typing, new DMs, sign-outs, the rate.
+
+use std::time::{Duration, Instant};
+
+use crate::chat_client::{ChatClient, eventually, join};
+use crate::harness::{Cluster, Setup};
+use crate::one_at_a_time;
+use natter_client::TransportKind::WebSocket;
+use natter_contract::DEFAULT_ROOM;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_typing_new_dms_and_sign_outs_cross_the_nodes() {
+    let _one = one_at_a_time().await;
+    let cluster = Cluster::start(Setup {
+        env: vec![("NATTER_PRESENCE_GRACE_MS", "500".to_owned())],
+        ..Setup::default()
+    })
+    .await;
+    // Ann on node 0, Bob on node 1, each straight to their node.
+    let (ann, bob) = (
+        join(&cluster.node_url(0), "ann-x").await,
+        join(&cluster.node_url(1), "bob-x").await,
+    );
+    let a = ChatClient::start(&cluster.node_url(0), &ann, vec![WebSocket]);
+    let b = ChatClient::start(&cluster.node_url(1), &bob, vec![WebSocket]);
+    for c in [&a, &b] {
+        c.show(DEFAULT_ROOM);
+    }
+    let up = eventually(Duration::from_secs(10), || {
+        a.is_connected() && b.is_connected()
+    })
+    .await;
+    assert!(up, "not connected");
+
+    let online = eventually(Duration::from_secs(5), || {
+        a.sees_online(bob.user.id) && b.sees_online(ann.user.id)
+    })
+    .await;
+    assert!(online, "presence did not cross the nodes");
+
+    a.typing(DEFAULT_ROOM);
+    let typing = eventually(Duration::from_secs(3), || {
+        b.typing_label()
+            .is_some_and(|label| label.contains("ann-x"))
+    })
+    .await;
+    assert!(
+        typing,
+        "typing did not cross the nodes: {:?}",
+        b.typing_label()
+    );
+
+    let dm = natter_contract::dm_room(ann.user.id, bob.user.id);
+    let opened = a
+        .request::<natter_contract::Joined>(
+            natter_contract::event::OPEN_DM,
+            &serde_json::json!({ "name": "bob-x" }),
+        )
+        .await;
+    assert_eq!(opened.map(|j| j.room), Ok(dm.clone()));
+    a.follow(&dm);
+    a.say(&dm, "hello across nodes".to_owned());
+    let arrived = eventually(Duration::from_secs(5), || {
+        b.sidebar().contains(&dm)
+            && b.messages(&dm)
+                .iter()
+                .any(|m| m.body == "hello across nodes")
+    })
+    .await;
+    assert!(
+        arrived,
+        "the new DM did not reach the other node's sidebar: {:?}",
+        b.sidebar()
+    );
+
+    // Bob signs out through node 2: his socket on node 1 is disconnected.
+    let out = reqwest::Client::new()
+        .post(format!("{}/api/sign_out", cluster.node_url(2)))
+        .header("cookie", format!("natter_session={}", bob.token))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        out.status().is_success() || out.status().is_redirection(),
+        "{}",
+        out.status()
+    );
+    let ended = eventually(Duration::from_secs(5), || {
+        !b.is_connected() || b.signed_out()
+    })
+    .await;
+    assert!(
+        ended,
+        "signing out on node 2 left the socket on node 1 connected"
+    );
+    // …and after the grace Ann sees him offline.
+    let offline = eventually(Duration::from_secs(5), || !a.sees_online(bob.user.id)).await;
+    assert!(offline, "Bob stayed online after signing out");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_message_rate_holds_across_nodes() {
+    let _one = one_at_a_time().await;
+    // 2 a second with bursts of 4, per user: per node, two tabs on two nodes would get 8 in a
+    // burst; across the cluster they get 4.
+    let cluster = Cluster::start(Setup {
+        env: vec![
+            ("NATTER_MESSAGE_RATE", "2".to_owned()),
+            ("NATTER_MESSAGE_BURST", "4".to_owned()),
+        ],
+        ..Setup::default()
+    })
+    .await;
+    let ann = join(&cluster.node_url(0), "rate-ann").await;
+    let tabs = [
+        ChatClient::start(&cluster.node_url(0), &ann, vec![WebSocket]),
+        ChatClient::start(&cluster.node_url(1), &ann, vec![WebSocket]),
+    ];
+    let up = eventually(Duration::from_secs(10), || {
+        tabs.iter().all(ChatClient::is_connected)
+    })
+    .await;
+    assert!(up);
+    let began = Instant::now();
+    let (mut stored, mut limited) = ([0; 2], [0; 2]);
+    for k in 0..12 {
+        let tab = k % 2;
+        let message = serde_json::json!({
+            "room": DEFAULT_ROOM,
+            "client_id": uuid::Uuid::new_v4().to_string(),
+            "body": format!("burst {k}"),
+        });
+        let ack = tabs[tab]
+            .request::<natter_contract::Sent>(natter_contract::event::CHAT_MESSAGE, &message)
+            .await;
+        match ack {
+            Ok(_) => stored[tab] += 1,
+            Err(natter_session::Failure::Rejected(e))
+                if e.code == natter_contract::ErrorCode::RateLimited =>
+            {
+                assert!(e.retry_after_ms.is_some_and(|ms| ms > 0), "{e:?}");
+                limited[tab] += 1;
+            }
+            Err(other) => panic!("message {k}: {other:?}"),
+        }
+    }
+    let took = began.elapsed();
+    let allowed = 4 + (took.as_secs_f64() * 2.0).ceil() as usize;
+    println!(
+        "stored {stored:?}, refused {limited:?} in {took:?} (the shared bucket allows {allowed})"
+    );
+    assert!(
+        stored.iter().sum::<usize>() <= allowed,
+        "{stored:?} in {took:?}"
+    );
+    assert!(took < Duration::from_secs(1), "too slow to tell: {took:?}");
+    assert!(
+        limited.iter().all(|n| *n > 0),
+        "both nodes refused: {limited:?}"
+    );
+}
