@@ -104,8 +104,8 @@ test("assets are hashed, compressed and cached for good", async ({ request }) =>
     // Precompressed files carry their length; Playwright hands back the decoded body.
     brotliBytes += Number(res.headers()["content-length"]);
   }
-  // The page-weight budget of BENCHMARKS.md (365 KB brotli, wasm + JS + CSS): a size, not a
+  // The page-weight budget of BENCHMARKS.md (368 KB brotli, wasm + JS + CSS): a size, not a
   // timing, so it can guard every build; the wasm is 97 % of it.
   expect(brotliBytes).toBeGreaterThan(100_000);
-  expect(brotliBytes).toBeLessThanOrEqual(365_000);
+  expect(brotliBytes).toBeLessThanOrEqual(368_000);
 });

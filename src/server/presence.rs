@@ -2,9 +2,10 @@
 //! period after the last one goes, so that a reload or a network blip changes nothing.
 //!
 //! [`PresenceTable`] is the rule, sans-IO: sockets come and go with the time passed in, and
-//! [`PresenceTable::changes`] says who came and went since it was last asked. [`Presence`] is
-//! the seam a cluster backend (Redis) implements; [`LocalPresence`] keeps the table in this
-//! process, which is all one node needs. [`publish`] sends the changes to every tab, gathered.
+//! `changes` says who came and went since it was last asked. [`PresenceRule`] is the seam a
+//! cluster's rule implements (`cluster::presence`); [`Locked`] keeps either in this process
+//! for the handlers ([`local`]: a node alone). [`publish`] sends the changes to this node's
+//! tabs, gathered.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -43,14 +44,16 @@ impl PresenceTable {
             ..PresenceTable::default()
         }
     }
+}
 
-    pub fn connected(&mut self, user: i64) {
+impl PresenceRule for PresenceTable {
+    fn connected(&mut self, user: i64) {
         *self.sockets.entry(user).or_default() += 1;
         self.leaving.remove(&user);
         self.dirty.insert(user);
     }
 
-    pub fn disconnected(&mut self, user: i64, now: i64) {
+    fn disconnected(&mut self, user: i64, now: i64) {
         let Some(count) = self.sockets.get_mut(&user) else {
             return;
         };
@@ -61,12 +64,12 @@ impl PresenceTable {
         }
     }
 
-    pub fn is_online(&self, user: i64) -> bool {
+    fn is_online(&self, user: i64) -> bool {
         self.sockets.contains_key(&user) || self.leaving.contains_key(&user)
     }
 
     /// Everyone online (or within their grace), in no order.
-    pub fn online(&self) -> Vec<i64> {
+    fn online(&self) -> Vec<i64> {
         self.sockets
             .keys()
             .chain(self.leaving.keys())
@@ -76,7 +79,7 @@ impl PresenceTable {
 
     /// Ends the graces that are over by `now`, then says who came online and who went offline
     /// since the last call. A user who left and came back in between is in neither.
-    pub fn changes(&mut self, now: i64) -> PresenceChange {
+    fn changes(&mut self, now: i64) -> PresenceChange {
         let over: Vec<i64> = self
             .leaving
             .iter()
@@ -107,51 +110,65 @@ impl PresenceTable {
     }
 }
 
-/// Where presence lives: in this process ([`LocalPresence`]) or shared by a cluster's nodes.
-/// Calls must not block: a shared backend keeps a replica and writes behind.
-pub trait Presence: Send + Sync + 'static {
+/// A presence rule, sans-IO, time passed in: this node's sockets alone ([`PresenceTable`]),
+/// or with the other nodes' announcements (`cluster::presence::ClusterTable`).
+pub trait PresenceRule: Send + 'static {
     /// A socket of `user` connected.
-    fn connected(&self, user: i64);
+    fn connected(&mut self, user: i64);
     /// A socket of `user` disconnected at `now`.
+    fn disconnected(&mut self, user: i64, now: i64);
+    fn is_online(&self, user: i64) -> bool;
+    fn online(&self) -> Vec<i64>;
+    /// Who came and went since the last call.
+    fn changes(&mut self, now: i64) -> PresenceChange;
+}
+
+/// Presence as the handlers use it: a rule behind a lock, never held across an await.
+pub trait Presence: Send + Sync + 'static {
+    fn connected(&self, user: i64);
     fn disconnected(&self, user: i64, now: i64);
     fn is_online(&self, user: i64) -> bool;
     fn online(&self) -> Vec<i64>;
-    /// Who came and went since the last call (see [`PresenceTable::changes`]).
     fn changes(&self, now: i64) -> PresenceChange;
 }
 
 pub type SharedPresence = Arc<dyn Presence>;
 
-/// The table in this process's memory.
-pub struct LocalPresence(Mutex<PresenceTable>);
+/// A [`PresenceRule`] in this process's memory.
+pub struct Locked<T>(Mutex<T>);
 
-impl LocalPresence {
-    pub fn shared(grace: Duration) -> SharedPresence {
-        Arc::new(LocalPresence(Mutex::new(PresenceTable::new(grace))))
+impl<T: PresenceRule> Locked<T> {
+    pub fn new(rule: T) -> Locked<T> {
+        Locked(Mutex::new(rule))
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, PresenceTable> {
-        // The table holds no invariant a panicking caller could break halfway.
+    pub fn rule(&self) -> std::sync::MutexGuard<'_, T> {
+        // The rules hold no invariant a panicking caller could break halfway.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl Presence for LocalPresence {
+impl<T: PresenceRule> Presence for Locked<T> {
     fn connected(&self, user: i64) {
-        self.table().connected(user);
+        self.rule().connected(user);
     }
     fn disconnected(&self, user: i64, now: i64) {
-        self.table().disconnected(user, now);
+        self.rule().disconnected(user, now);
     }
     fn is_online(&self, user: i64) -> bool {
-        self.table().is_online(user)
+        self.rule().is_online(user)
     }
     fn online(&self) -> Vec<i64> {
-        self.table().online()
+        self.rule().online()
     }
     fn changes(&self, now: i64) -> PresenceChange {
-        self.table().changes(now)
+        self.rule().changes(now)
     }
+}
+
+/// A node alone: the table of its own sockets.
+pub fn local(grace: Duration) -> SharedPresence {
+    Arc::new(Locked::new(PresenceTable::new(grace)))
 }
 
 /// Sends every [`PresenceChange`] to every tab, each [`PRESENCE_FLUSH`].

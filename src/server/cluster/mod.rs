@@ -3,7 +3,7 @@
 //! - Broadcasts (messages, typing, sidebar and read events, sign-outs' disconnects, a leave's
 //!   unsubscribes) go through socketioxide-redis: `NodeAdapter` is its adapter on every node,
 //!   over [`NodeDriver`], which without `--redis-url` carries nothing between nodes.
-//! - Presence: [`presence::ClusterPresence`], announcements on a Redis channel.
+//! - Presence: [`presence::ClusterTable`], announcements on a Redis channel.
 //! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
 //! - The message rate: [`rate::ClusterRate`], a bucket per user in Redis.
 //!
@@ -23,7 +23,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 use super::{
     config::Config,
     error::StartError,
-    presence::{LocalPresence, SharedPresence},
+    presence::{self as node_presence, SharedPresence},
     socket::AdapterInit,
 };
 
@@ -44,14 +44,14 @@ impl Cluster {
         let Some(url) = &config.redis_url else {
             return Ok(Cluster {
                 driver: NodeDriver::Alone,
-                presence: LocalPresence::shared(grace),
+                presence: node_presence::local(grace),
             });
         };
         let link = RedisLink::connect(url.as_str())
             .await
             .map_err(|error| StartError::Redis(error.to_string()))?;
         let node = uuid::Uuid::now_v7().to_string();
-        let presence = presence::ClusterPresence::start(link.clone(), node.clone(), grace)
+        let presence = presence::start(link.clone(), node.clone(), grace)
             .await
             .map_err(|error| StartError::Redis(error.to_string()))?;
         tracing::info!(node, "joined the cluster through Redis");

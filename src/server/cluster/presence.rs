@@ -8,11 +8,11 @@
 //! reconnected elsewhere meanwhile. Every node computes the same changes from the same
 //! announcements and tells its own sockets, so no tab hears a change twice.
 //!
-//! [`ClusterTable`] is the rule, sans-IO like [`PresenceTable`]; [`ClusterPresence`] runs it.
+//! [`ClusterTable`] is the rule, sans-IO like [`PresenceTable`]; [`start`] runs it.
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::driver::RedisLink;
 use crate::server::{
     auth,
-    presence::{PRESENCE_FLUSH, Presence, PresenceTable, SharedPresence},
+    presence::{Locked, PRESENCE_FLUSH, PresenceRule, PresenceTable, SharedPresence},
 };
 
 /// A node repeats who is online through it this often, changed or not: how a node that
@@ -66,14 +66,6 @@ impl ClusterTable {
         }
     }
 
-    pub fn connected(&mut self, user: i64) {
-        self.local.connected(user);
-    }
-
-    pub fn disconnected(&mut self, user: i64, now: i64) {
-        self.local.disconnected(user, now);
-    }
-
     /// Who is online through this node (within their grace too), sorted: its announcement.
     pub fn local_online(&self) -> Vec<i64> {
         let mut online = self.local.online();
@@ -89,12 +81,22 @@ impl ClusterTable {
         };
         self.peers.insert(node, peer);
     }
+}
 
-    pub fn is_online(&self, user: i64) -> bool {
+impl PresenceRule for ClusterTable {
+    fn connected(&mut self, user: i64) {
+        self.local.connected(user);
+    }
+
+    fn disconnected(&mut self, user: i64, now: i64) {
+        self.local.disconnected(user, now);
+    }
+
+    fn is_online(&self, user: i64) -> bool {
         self.local.is_online(user) || self.peers.values().any(|p| p.online.contains(&user))
     }
 
-    pub fn online(&self) -> Vec<i64> {
+    fn online(&self) -> Vec<i64> {
         let mut all: HashSet<i64> = self.local.online().into_iter().collect();
         for peer in self.peers.values() {
             all.extend(&peer.online);
@@ -106,7 +108,7 @@ impl ClusterTable {
 
     /// Ends graces and silent peers that are over by `now`, then says who came and went
     /// across the cluster since the last call.
-    pub fn changes(&mut self, now: i64) -> PresenceChange {
+    fn changes(&mut self, now: i64) -> PresenceChange {
         // Only to end the graces that are over; what changed is decided over the union.
         self.local.changes(now);
         self.peers.retain(|_, peer| peer.until > now);
@@ -123,45 +125,34 @@ impl ClusterTable {
 }
 
 /// [`ClusterTable`] in this process, kept current over Redis.
-pub struct ClusterPresence {
-    table: Mutex<ClusterTable>,
-}
+pub type ClusterPresence = Locked<ClusterTable>;
 
-impl ClusterPresence {
-    /// Starts listening to the other nodes and announcing this one as `node`.
-    pub async fn start(
-        link: RedisLink,
-        node: String,
-        grace: Duration,
-    ) -> redis::RedisResult<SharedPresence> {
-        let presence = Arc::new(ClusterPresence {
-            table: Mutex::new(ClusterTable::new(grace)),
-        });
-        let mut heard = link.subscribe(CHANNEL.to_owned(), 1024).await?;
-        let listener = Arc::downgrade(&presence);
-        let me = node.clone();
-        tokio::spawn(async move {
-            while let Some((_, payload)) = heard.next().await {
-                let Some(presence) = listener.upgrade() else {
-                    return;
-                };
-                match serde_json::from_slice::<Announcement>(&payload) {
-                    Ok(a) if a.node != me => {
-                        presence.table().heard(a.node, a.online, auth::now_millis())
-                    }
-                    Ok(_) => {}
-                    Err(error) => tracing::debug!(%error, "an unreadable presence announcement"),
+/// Starts listening to the other nodes and announcing this one as `node`.
+pub async fn start(
+    link: RedisLink,
+    node: String,
+    grace: Duration,
+) -> redis::RedisResult<SharedPresence> {
+    let presence = Arc::new(Locked::new(ClusterTable::new(grace)));
+    let mut heard = link.subscribe(CHANNEL.to_owned(), 1024).await?;
+    let listener = Arc::downgrade(&presence);
+    let me = node.clone();
+    tokio::spawn(async move {
+        while let Some((_, payload)) = heard.next().await {
+            let Some(presence) = listener.upgrade() else {
+                return;
+            };
+            match serde_json::from_slice::<Announcement>(&payload) {
+                Ok(a) if a.node != me => {
+                    presence.rule().heard(a.node, a.online, auth::now_millis())
                 }
+                Ok(_) => {}
+                Err(error) => tracing::debug!(%error, "an unreadable presence announcement"),
             }
-        });
-        tokio::spawn(announce(Arc::downgrade(&presence), link, node));
-        Ok(presence)
-    }
-
-    fn table(&self) -> std::sync::MutexGuard<'_, ClusterTable> {
-        // The table holds no invariant a panicking caller could break halfway.
-        self.table.lock().unwrap_or_else(|e| e.into_inner())
-    }
+        }
+    });
+    tokio::spawn(announce(Arc::downgrade(&presence), link, node));
+    Ok(presence)
 }
 
 /// Announces this node's users when they change (checked each [`PRESENCE_FLUSH`]) and every
@@ -175,7 +166,7 @@ async fn announce(presence: std::sync::Weak<ClusterPresence>, link: RedisLink, n
         let Some(presence) = presence.upgrade() else {
             return;
         };
-        let online = presence.table().local_online();
+        let online = presence.rule().local_online();
         drop(presence);
         let due = last
             .as_ref()
@@ -192,24 +183,6 @@ async fn announce(presence: std::sync::Weak<ClusterPresence>, link: RedisLink, n
             Err(error) => tracing::error!(%error, "could not write a presence announcement"),
         }
         last = Some((announcement.online, tokio::time::Instant::now()));
-    }
-}
-
-impl Presence for ClusterPresence {
-    fn connected(&self, user: i64) {
-        self.table().connected(user);
-    }
-    fn disconnected(&self, user: i64, now: i64) {
-        self.table().disconnected(user, now);
-    }
-    fn is_online(&self, user: i64) -> bool {
-        self.table().is_online(user)
-    }
-    fn online(&self) -> Vec<i64> {
-        self.table().online()
-    }
-    fn changes(&self, now: i64) -> PresenceChange {
-        self.table().changes(now)
     }
 }
 
