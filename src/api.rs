@@ -38,7 +38,7 @@ pub async fn join(
     // The invite a new account used, to give back if the account is not made after all.
     let taken = std::sync::Mutex::new(None::<String>);
     let admit = async |name: natter_contract::UserName| {
-        limits.admit_account(ip)?;
+        limits.admit_account(ip).await?;
         let invite = invite.as_deref();
         let used = registration.admit(store.as_ref(), &name, invite).await?;
         *taken

@@ -52,7 +52,7 @@ async fn on_create_room<A: Adapter>(
     Extension(authed): Extension<Authed>,
 ) {
     respond(request, ack, |CreateRoom { room, topic }| async move {
-        let admit = || limits.admit_room(authed.user.id);
+        let admit = limits.admit_room(authed.user.id);
         people::create_room(store.as_ref(), &io, &authed.user, &room, &topic, admit).await
     })
     .await;

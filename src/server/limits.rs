@@ -17,6 +17,8 @@ use std::{
 use governor::{DefaultKeyedRateLimiter, Quota};
 use natter_contract::ErrorCode;
 
+use super::cluster::{Cluster, ClusterRate};
+
 pub const DEFAULT_ACCOUNTS_PER_HOUR: u32 = 30;
 pub const DEFAULT_ROOMS_PER_HOUR: u32 = 20;
 pub const DEFAULT_SESSIONS_PER_USER: u32 = 50;
@@ -68,6 +70,9 @@ impl LimitFlags {
 pub struct Limits {
     accounts: Option<DefaultKeyedRateLimiter<IpAddr>>,
     rooms: Option<DefaultKeyedRateLimiter<i64>>,
+    /// In a cluster, the same hourly quotas over every node.
+    shared_accounts: Option<ClusterRate>,
+    shared_rooms: Option<ClusterRate>,
     sessions_per_user: u32,
     sessions_per_ip: u32,
     open: Mutex<Open>,
@@ -82,16 +87,27 @@ struct Open {
     by_ip: HashMap<IpAddr, u32>,
 }
 
-fn hourly<K: std::hash::Hash + Eq + Clone>(per_hour: u32) -> Option<DefaultKeyedRateLimiter<K>> {
-    let per_hour = NonZeroU32::new(per_hour)?;
-    Some(DefaultKeyedRateLimiter::keyed(Quota::per_hour(per_hour)))
+fn hourly(per_hour: u32) -> Option<Quota> {
+    Some(Quota::per_hour(NonZeroU32::new(per_hour)?))
 }
 
 impl Limits {
+    /// A node alone.
     pub fn shared(flags: &LimitFlags) -> SharedLimits {
+        Limits::shared_in(flags, &Cluster::alone())
+    }
+
+    /// A node of `cluster`: the hourly quotas hold over every node.
+    pub fn shared_in(flags: &LimitFlags, cluster: &Cluster) -> SharedLimits {
+        let (accounts, rooms) = (
+            hourly(flags.accounts_per_hour),
+            hourly(flags.rooms_per_hour),
+        );
         Arc::new(Limits {
-            accounts: hourly(flags.accounts_per_hour),
-            rooms: hourly(flags.rooms_per_hour),
+            accounts: accounts.map(DefaultKeyedRateLimiter::keyed),
+            rooms: rooms.map(DefaultKeyedRateLimiter::keyed),
+            shared_accounts: cluster.shared_rate("accounts", accounts),
+            shared_rooms: cluster.shared_rate("rooms", rooms),
             sessions_per_user: flags.sessions_per_user,
             sessions_per_ip: flags.sessions_per_ip,
             open: Mutex::default(),
@@ -100,20 +116,27 @@ impl Limits {
 
     /// A new account from `ip`, or `too_many_accounts`. Every attempt that gets this far
     /// counts, not only the ones that end in an account: a script trying names counts too.
-    pub fn admit_account(&self, ip: IpAddr) -> Result<(), ErrorCode> {
+    pub async fn admit_account(&self, ip: IpAddr) -> Result<(), ErrorCode> {
         let ip = super::client_ip::bucket(ip);
         match &self.accounts {
             Some(limiter) if limiter.check_key(&ip).is_err() => Err(ErrorCode::TooManyAccounts),
-            _ => Ok(()),
+            _ => {
+                admit_shared(
+                    self.shared_accounts.as_ref(),
+                    ip,
+                    ErrorCode::TooManyAccounts,
+                )
+                .await
+            }
         }
     }
 
     /// A new room by `user`, or `too_many_rooms`; asked once the name is valid, so a name
     /// already taken counts as an attempt.
-    pub fn admit_room(&self, user: i64) -> Result<(), ErrorCode> {
+    pub async fn admit_room(&self, user: i64) -> Result<(), ErrorCode> {
         match &self.rooms {
             Some(limiter) if limiter.check_key(&user).is_err() => Err(ErrorCode::TooManyRooms),
-            _ => Ok(()),
+            _ => admit_shared(self.shared_rooms.as_ref(), user, ErrorCode::TooManyRooms).await,
         }
     }
 
@@ -168,6 +191,18 @@ fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, u32>, key: &K) {
     }
 }
 
+/// The bucket shared by the nodes, if any: `refused` when it is empty.
+async fn admit_shared(
+    shared: Option<&ClusterRate>,
+    key: impl std::fmt::Display,
+    refused: ErrorCode,
+) -> Result<(), ErrorCode> {
+    match shared {
+        Some(shared) => shared.admit(key).await.map_err(|_| refused),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,24 +231,28 @@ mod tests {
         );
     }
 
-    #[test]
-    fn accounts_and_rooms_per_hour() {
+    #[tokio::test]
+    async fn accounts_and_rooms_per_hour() {
         let limits = Limits::shared(&LimitFlags {
             accounts_per_hour: 2,
             rooms_per_hour: 1,
             ..LimitFlags::NONE
         });
         let ip = "192.0.2.1".parse().unwrap();
-        assert!(limits.admit_account(ip).is_ok());
-        assert!(limits.admit_account(ip).is_ok());
-        assert_eq!(limits.admit_account(ip), Err(ErrorCode::TooManyAccounts));
-        assert!(limits.admit_account("192.0.2.9".parse().unwrap()).is_ok());
-        assert!(limits.admit_room(7).is_ok());
-        assert_eq!(limits.admit_room(7), Err(ErrorCode::TooManyRooms));
-        assert!(limits.admit_room(8).is_ok());
+        assert!(limits.admit_account(ip).await.is_ok());
+        assert!(limits.admit_account(ip).await.is_ok());
+        assert_eq!(
+            limits.admit_account(ip).await,
+            Err(ErrorCode::TooManyAccounts)
+        );
+        let other = "192.0.2.9".parse().unwrap();
+        assert!(limits.admit_account(other).await.is_ok());
+        assert!(limits.admit_room(7).await.is_ok());
+        assert_eq!(limits.admit_room(7).await, Err(ErrorCode::TooManyRooms));
+        assert!(limits.admit_room(8).await.is_ok());
         let none = Limits::shared(&LimitFlags::NONE);
         for _ in 0..100 {
-            assert!(none.admit_account(ip).is_ok() && none.admit_room(7).is_ok());
+            assert!(none.admit_account(ip).await.is_ok() && none.admit_room(7).await.is_ok());
         }
     }
 }

@@ -13,7 +13,9 @@ use socketioxide::{
 };
 
 use super::{
-    auth, people,
+    auth,
+    cluster::{Cluster, ClusterRate},
+    people,
     presence::{SharedPresence, publish},
     rate::{Limiter, within_rate},
     socket::{Authed, refuse, reply, respond},
@@ -30,12 +32,14 @@ const TYPING_REFILL: Duration = Duration::from_secs(1);
 pub struct Live {
     pub presence: SharedPresence,
     typing: Limiter,
+    /// In a cluster, the same typing rate over every node.
+    shared_typing: Option<ClusterRate>,
 }
 
 pub type SharedLive = Arc<Live>;
 
 impl Live {
-    pub fn shared(presence: SharedPresence) -> SharedLive {
+    pub fn shared(presence: SharedPresence, cluster: &Cluster) -> SharedLive {
         let burst = NonZeroU32::new(TYPING_BURST).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(TYPING_REFILL)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -43,6 +47,7 @@ impl Live {
         Arc::new(Live {
             presence,
             typing: Limiter::keyed(quota),
+            shared_typing: cluster.shared_rate("typing", Some(quota)),
         })
     }
 
@@ -130,6 +135,11 @@ async fn on_typing<A: Adapter>(
         return refuse(ack, ErrorCode::Forbidden);
     }
     if let Err(error) = within_rate(&live.typing, authed.user.id) {
+        return reply(ack, &Ack::<()>::Error(error));
+    }
+    if let Some(shared) = &live.shared_typing
+        && let Err(error) = shared.admit_user(authed.user.id).await
+    {
         return reply(ack, &Ack::<()>::Error(error));
     }
     socket.extensions.insert(LastTyped {

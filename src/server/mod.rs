@@ -200,10 +200,10 @@ pub async fn router(
     let cluster = cluster::Cluster::join(config).await?;
     let routes = generate_route_list(crate::app::App);
     let quota = rate::message_quota(config.message_rate, config.message_burst);
-    let shared_rate = cluster.shared_rate(quota);
+    let shared_rate = cluster.shared_rate("messages", quota);
     let sink = sink::MessageSink::<NodeAdapter>::start(store.clone(), quota, shared_rate);
-    let live = live::Live::shared(cluster.presence.clone());
-    let limits = limits::Limits::shared(&config.limits);
+    let live = live::Live::shared(cluster.presence.clone(), &cluster);
+    let limits = limits::Limits::shared_in(&config.limits, &cluster);
     let (socket_io_layer, io) = socket::layer(
         config,
         store.clone(),

@@ -224,11 +224,11 @@ pub async fn create_room<A: Adapter>(
     user: &User,
     room: &str,
     raw_topic: &str,
-    admit: impl FnOnce() -> Result<(), ErrorCode>,
+    admit: impl Future<Output = Result<(), ErrorCode>>,
 ) -> Result<Joined, ErrorCode> {
     new_room_name(room)?;
     let topic = topic(raw_topic)?;
-    admit()?;
+    admit.await?;
     store.create_room(room, &topic, user.id).await?;
     announce_joined(store, io, user.id, room).await
 }

@@ -238,7 +238,7 @@ impl<A: Adapter> Slot<A> {
             Err(refusal) => return Err((refusal.error, post.ack)),
         };
         if let Some(shared) = &self.shared_rate
-            && let Err(error) = shared.admit(post.author.id).await
+            && let Err(error) = shared.admit_user(post.author.id).await
         {
             // Dropping the filler lets the writer move past this place.
             return Err((error, post.ack));

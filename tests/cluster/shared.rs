@@ -99,7 +99,7 @@ async fn presence_typing_new_dms_and_sign_outs_cross_the_nodes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_message_rate_holds_across_nodes() {
+async fn the_message_rate_and_the_hourly_room_quota_hold_across_nodes() {
     let _one = one_at_a_time().await;
     // 2 a second with bursts of 4, per user: per node, two tabs on two nodes would get 8 in a
     // burst; across the cluster they get 4.
@@ -107,6 +107,7 @@ async fn the_message_rate_holds_across_nodes() {
         env: vec![
             ("NATTER_MESSAGE_RATE", "2".to_owned()),
             ("NATTER_MESSAGE_BURST", "4".to_owned()),
+            ("NATTER_ROOMS_PER_HOUR", "1".to_owned()),
         ],
         ..Setup::default()
     })
@@ -154,6 +155,22 @@ async fn the_message_rate_holds_across_nodes() {
         "{stored:?} in {took:?}"
     );
     assert!(took < Duration::from_secs(1), "too slow to tell: {took:?}");
+    // One room an hour, whichever node is asked.
+    let create = |tab: usize, room: &str| {
+        let request = serde_json::json!({ "room": room, "topic": "" });
+        let tab = &tabs[tab];
+        async move {
+            tab.request::<natter_contract::Joined>(natter_contract::event::CREATE_ROOM, &request)
+                .await
+        }
+    };
+    assert!(create(0, "first-of-the-hour").await.is_ok());
+    match create(1, "second-of-the-hour").await {
+        Err(natter_session::Failure::Rejected(e)) => {
+            assert_eq!(e.code, natter_contract::ErrorCode::TooManyRooms)
+        }
+        other => panic!("a second room on another node: {other:?}"),
+    }
     assert!(
         limited.iter().all(|n| *n > 0),
         "both nodes refused: {limited:?}"

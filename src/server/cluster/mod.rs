@@ -37,6 +37,16 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A node alone, for what is built without a config (tests).
+    pub fn alone() -> Cluster {
+        Cluster {
+            driver: NodeDriver::Alone,
+            presence: node_presence::local(Duration::from_millis(
+                natter_contract::PRESENCE_GRACE_MS,
+            )),
+        }
+    }
+
     /// Joins the cluster `--redis-url` names, or stays alone without one. A node told to join
     /// that cannot reach Redis does not start: serving alone would split the chat in two.
     pub async fn join(config: &Config) -> Result<Cluster, StartError> {
@@ -71,9 +81,13 @@ impl Cluster {
         RedisAdapterCtr::new_with_driver(self.driver.clone(), config)
     }
 
-    /// The message rate `quota` shared by the nodes; `None` alone (the node's own is all).
-    pub fn shared_rate(&self, quota: Option<governor::Quota>) -> Option<ClusterRate> {
-        Some(ClusterRate::new(self.link()?, quota?))
+    /// The rate `quota` of `what` shared by the nodes; `None` alone (the node's own is all).
+    pub fn shared_rate(
+        &self,
+        what: &'static str,
+        quota: Option<governor::Quota>,
+    ) -> Option<ClusterRate> {
+        Some(ClusterRate::new(self.link()?, what, quota?))
     }
 
     /// Redis, when the node is in a cluster (for `/readyz`).
