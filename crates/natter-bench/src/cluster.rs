@@ -57,10 +57,11 @@ impl Database {
     fn create() -> Database {
         let name = format!("natter_bench_{}", std::process::id());
         for admin in POSTGRES {
-            let sql =
-                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}");
+            // Two commands: CREATE DATABASE cannot share a transaction.
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let create = format!("CREATE DATABASE {name}");
             let made = Command::new("psql")
-                .args([&format!("{admin}/test"), "-qc", &sql])
+                .args([&format!("{admin}/test"), "-qc", &drop, "-c", &create])
                 .output()
                 .is_ok_and(|out| out.status.success());
             if made {
