@@ -190,12 +190,12 @@ pub async fn publish<A: Adapter>(presence: SharedPresence, io: SocketIo<A>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    const GRACE: Duration = Duration::from_secs(10);
+    pub(crate) const GRACE: Duration = Duration::from_secs(10);
 
-    fn change(online: &[i64], offline: &[i64]) -> PresenceChange {
+    pub(crate) fn change(online: &[i64], offline: &[i64]) -> PresenceChange {
         PresenceChange {
             online: online.to_vec(),
             offline: offline.to_vec(),

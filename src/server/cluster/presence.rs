@@ -189,15 +189,7 @@ async fn announce(presence: std::sync::Weak<ClusterPresence>, link: RedisLink, n
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const GRACE: Duration = Duration::from_secs(10);
-
-    fn change(online: &[i64], offline: &[i64]) -> PresenceChange {
-        PresenceChange {
-            online: online.to_vec(),
-            offline: offline.to_vec(),
-        }
-    }
+    use crate::server::presence::tests::{GRACE, change};
 
     #[test]
     fn online_if_any_node_says_so() {
