@@ -96,10 +96,11 @@ test("a message over 4,000 characters is refused with a visible error", async ({
   await expect(page.locator("#error")).toContainText("too long");
 });
 
-/** A reload against the stopped server lands on Chromium's error page, which reloads itself
- * on a timer: that reload interrupted the test's next navigation, or left it waiting for a
- * `load` that never came (in CI, twice). `about:blank` ends the error page and its timer;
- * it is itself interrupted when the error page commits just then, so it is tried again. */
+/** A reload against the stopped server lands on Chromium's error page (chrome-error://),
+ * whose navigation can commit after the test's next one has begun: it interrupted that one,
+ * or left it waiting for a `load` that never came (in CI, twice). A navigation to
+ * `about:blank` is interrupted the same way when the error page commits just then, so it is
+ * tried until the page is there; the test's own navigation then starts from a settled page. */
 async function leaveErrorPage(page: Page) {
   for (let attempt = 0; attempt < 10; attempt++) {
     const left = await page.goto("about:blank").then(
