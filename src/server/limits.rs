@@ -12,6 +12,7 @@ use std::{
     net::IpAddr,
     num::NonZeroU32,
     sync::{Arc, Mutex, PoisonError},
+    time::Duration,
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -94,7 +95,7 @@ fn hourly(per_hour: u32) -> Option<Quota> {
 impl Limits {
     /// A node alone.
     pub fn shared(flags: &LimitFlags) -> SharedLimits {
-        Limits::shared_in(flags, &Cluster::alone())
+        Limits::shared_in(flags, &Cluster::alone(Duration::ZERO))
     }
 
     /// A node of `cluster`: the hourly quotas hold over every node.

@@ -115,7 +115,7 @@ impl<A: Adapter> MessageSink<A> {
         MessageSink {
             queue,
             rate: MessageRate::start(quota),
-            shared_rate: quota.and(shared_rate),
+            shared_rate,
         }
     }
 

@@ -106,13 +106,13 @@ impl RedisLink {
     ) -> redis::RedisResult<MessageStream<ChanItem>> {
         let (tx, rx) = mpsc::channel(size);
         self.handlers_mut().insert(chan.clone(), tx);
-        within(self.conn.clone().subscribe(chan)).await?;
+        within(COMMAND_TIMEOUT, self.conn.clone().subscribe(chan)).await?;
         Ok(MessageStream::new(rx))
     }
 
     async fn unsubscribe(&self, chan: String) -> redis::RedisResult<()> {
         self.handlers_mut().remove(&chan);
-        within(self.conn.clone().unsubscribe(chan)).await
+        within(COMMAND_TIMEOUT, self.conn.clone().unsubscribe(chan)).await
     }
 
     fn handlers_mut(
@@ -125,7 +125,8 @@ impl RedisLink {
     async fn subscribers(&self, chan: &str) -> redis::RedisResult<u16> {
         let mut conn = self.conn.clone();
         let numsub = redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).to_owned();
-        let (_, count): (String, u16) = within(numsub.query_async(&mut conn)).await?;
+        let (_, count): (String, u16) =
+            within(COMMAND_TIMEOUT, numsub.query_async(&mut conn)).await?;
         Ok(count)
     }
 
@@ -135,41 +136,25 @@ impl RedisLink {
             return None;
         }
         let mut conn = self.conn.clone();
-        let ran = tokio::time::timeout(SCRIPT_TIMEOUT, invocation.invoke_async(&mut conn)).await;
-        match ran {
-            Ok(Ok(answer)) => Some(answer),
-            Ok(Err(error)) => {
-                self.health.lost(&error.to_string());
-                None
-            }
-            Err(_) => {
-                self.health.lost("a script did not answer in time");
-                None
-            }
-        }
+        let ran = within(SCRIPT_TIMEOUT, invocation.invoke_async(&mut conn)).await;
+        self.health.heard(ran)
     }
 
     /// Whether Redis answered last time it was asked (for `/readyz`).
     pub async fn ping(&self) -> bool {
         let mut conn = self.conn.clone();
         let pong: redis::RedisResult<String> =
-            within(redis::cmd("PING").query_async(&mut conn)).await;
-        match pong {
-            Ok(_) => {
-                self.health.back();
-                true
-            }
-            Err(error) => {
-                self.health.lost(&error.to_string());
-                false
-            }
-        }
+            within(COMMAND_TIMEOUT, redis::cmd("PING").query_async(&mut conn)).await;
+        self.health.heard(pong).is_some()
     }
 }
 
-/// A command that gives up after [`COMMAND_TIMEOUT`] as an I/O error.
-async fn within<T>(command: impl Future<Output = redis::RedisResult<T>>) -> redis::RedisResult<T> {
-    tokio::time::timeout(COMMAND_TIMEOUT, command)
+/// A command that gives up after `limit` as an I/O error.
+async fn within<T>(
+    limit: Duration,
+    command: impl Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    tokio::time::timeout(limit, command)
         .await
         .unwrap_or_else(|_| {
             Err(redis::RedisError::from(std::io::Error::new(
@@ -216,10 +201,8 @@ async fn publish_queued(
         }
         last_try = Instant::now();
         let mut conn = conn.clone();
-        match within(conn.publish::<_, _, redis::Value>(chan, payload)).await {
-            Ok(_) => health.back(),
-            Err(error) => health.lost(&error.to_string()),
-        }
+        let published = conn.publish::<_, _, redis::Value>(chan, payload);
+        health.heard(within(COMMAND_TIMEOUT, published).await);
     }
 }
 
@@ -247,6 +230,20 @@ impl Health {
                 why,
                 "lost Redis: serving this node's clients alone until it is back"
             );
+        }
+    }
+
+    /// What Redis answered: back if it answered, lost if not.
+    fn heard<T>(&self, answer: redis::RedisResult<T>) -> Option<T> {
+        match answer {
+            Ok(answer) => {
+                self.back();
+                Some(answer)
+            }
+            Err(error) => {
+                self.lost(&error.to_string());
+                None
+            }
         }
     }
 

@@ -37,13 +37,11 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// A node alone, for what is built without a config (tests).
-    pub fn alone() -> Cluster {
+    /// A node alone, its users online for `grace` after their last tab.
+    pub fn alone(grace: Duration) -> Cluster {
         Cluster {
             driver: NodeDriver::Alone,
-            presence: node_presence::local(Duration::from_millis(
-                natter_contract::PRESENCE_GRACE_MS,
-            )),
+            presence: node_presence::local(grace),
         }
     }
 
@@ -52,10 +50,7 @@ impl Cluster {
     pub async fn join(config: &Config) -> Result<Cluster, StartError> {
         let grace = config.presence_grace;
         let Some(url) = &config.redis_url else {
-            return Ok(Cluster {
-                driver: NodeDriver::Alone,
-                presence: node_presence::local(grace),
-            });
+            return Ok(Cluster::alone(grace));
         };
         let link = RedisLink::connect(url.as_str())
             .await
