@@ -5,7 +5,8 @@
 //!   over [`NodeDriver`], which without `--redis-url` carries nothing between nodes.
 //! - Presence: [`presence::ClusterTable`], announcements on a Redis channel.
 //! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
-//! - The message rate: [`rate::ClusterRate`], a bucket per user in Redis.
+//! - Rates: [`rate::ClusterRate`], a bucket per key in Redis (messages and typing per user,
+//!   accounts per address and rooms per user per hour).
 //!
 //! Never shared: the store is the database's (Postgres for a cluster), and nothing else here
 //! keeps state another node needs.
