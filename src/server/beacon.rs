@@ -15,6 +15,10 @@ use socketioxide::{SocketIo, adapter::Adapter};
 
 use super::store::SharedStore;
 
+/// Rooms read in one query: well under SQLite's and Postgres' limits on bound parameters
+/// (32,766 and 65,535).
+const ROOMS_PER_QUERY: usize = 1_000;
+
 /// Beacons every `every` (the ping interval), forever.
 pub async fn run<A: Adapter>(store: SharedStore, io: SocketIo<A>, every: Duration) {
     let mut ticks = tokio::time::interval(every);
@@ -26,7 +30,7 @@ pub async fn run<A: Adapter>(store: SharedStore, io: SocketIo<A>, every: Duratio
     }
 }
 
-/// One beacon to every followed room of this node.
+/// One beacon to every followed room of this node: one query per [`ROOMS_PER_QUERY`] rooms.
 pub async fn once<A: Adapter>(store: &SharedStore, io: &SocketIo<A>) {
     let Some(namespace) = io.of("/") else {
         return;
@@ -39,20 +43,22 @@ pub async fn once<A: Adapter>(store: &SharedStore, io: &SocketIo<A>) {
         .map(|room| room.to_string())
         .filter(|room| room_name(room).is_ok())
         .collect();
-    for room in rooms {
-        let seq = match store.latest_seq(&room).await {
-            Ok(0) => continue,
-            Ok(seq) => seq,
+    let rooms: Vec<&str> = rooms.iter().map(String::as_str).collect();
+    for chunk in rooms.chunks(ROOMS_PER_QUERY) {
+        let latest = match store.latest_seqs(chunk).await {
+            Ok(latest) => latest,
             Err(error) => {
                 // The store is away: so is every message it could vouch for. Next interval.
                 tracing::debug!(%error, "no beacon this interval");
                 return;
             }
         };
-        let beacon = Beacon { room, seq };
-        let to = io.local().to(beacon.room.clone());
-        if let Err(error) = to.emit(event::BEACON, &beacon).await {
-            super::metrics::broadcast_failed(event::BEACON, &error);
+        for (room, seq) in latest.into_iter().filter(|(_, seq)| *seq > 0) {
+            let beacon = Beacon { room, seq };
+            let to = io.local().to(beacon.room.clone());
+            if let Err(error) = to.emit(event::BEACON, &beacon).await {
+                super::metrics::broadcast_failed(event::BEACON, &error);
+            }
         }
     }
 }

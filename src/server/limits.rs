@@ -1,24 +1,22 @@
 //! How much one person or one address may take: new accounts per address and new rooms per
-//! user per hour (`governor`), and connections open at once per user and per address.
-//! Messages and handshakes have rates of their own (`rate.rs`, `handshakes.rs`).
+//! user per hour (`governor`), and connections open at once per user and per address (counted
+//! over every node by `connections.rs`). Messages and handshakes have rates of their own (`rate.rs`, `handshakes.rs`).
 //!
 //! The defaults leave people alone and stop scripts: nobody makes 30 accounts or 20 rooms an
 //! hour by hand, and 50 connections is 50 tabs and devices of one person, 1,000 one office
 //! behind a NAT address. Tests, the bench and the e2e suite, whose every client is
 //! 127.0.0.1, turn the per-address limits off and test each limit on its own.
 
-use std::{
-    collections::HashMap,
-    net::IpAddr,
-    num::NonZeroU32,
-    sync::{Arc, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota};
 use natter_contract::ErrorCode;
 
-use super::cluster::{Cluster, ClusterRate};
+use super::{
+    auth,
+    cluster::{Cluster, ClusterRate},
+    connections::{self, Allowed, SharedConnections},
+};
 
 pub const DEFAULT_ACCOUNTS_PER_HOUR: u32 = 30;
 pub const DEFAULT_ROOMS_PER_HOUR: u32 = 20;
@@ -74,19 +72,12 @@ pub struct Limits {
     /// In a cluster, the same hourly quotas over every node.
     shared_accounts: Option<ClusterRate>,
     shared_rooms: Option<ClusterRate>,
-    sessions_per_user: u32,
-    sessions_per_ip: u32,
-    open: Mutex<Open>,
+    allowed: Allowed,
+    /// Connections open now, here and (in a cluster) on the other nodes.
+    open: SharedConnections,
 }
 
 pub type SharedLimits = Arc<Limits>;
-
-/// Connections open now, by user and by address; entries at 0 are removed.
-#[derive(Default)]
-struct Open {
-    by_user: HashMap<i64, u32>,
-    by_ip: HashMap<IpAddr, u32>,
-}
 
 fn hourly(per_hour: u32) -> Option<Quota> {
     Some(Quota::per_hour(NonZeroU32::new(per_hour)?))
@@ -98,7 +89,7 @@ impl Limits {
         Limits::shared_in(flags, &Cluster::alone(Duration::ZERO))
     }
 
-    /// A node of `cluster`: the hourly quotas hold over every node.
+    /// A node of `cluster`: the hourly quotas and the connections hold over every node.
     pub fn shared_in(flags: &LimitFlags, cluster: &Cluster) -> SharedLimits {
         let (accounts, rooms) = (
             hourly(flags.accounts_per_hour),
@@ -109,9 +100,11 @@ impl Limits {
             rooms: rooms.map(DefaultKeyedRateLimiter::keyed),
             shared_accounts: cluster.shared_rate("accounts", accounts),
             shared_rooms: cluster.shared_rate("rooms", rooms),
-            sessions_per_user: flags.sessions_per_user,
-            sessions_per_ip: flags.sessions_per_ip,
-            open: Mutex::default(),
+            allowed: Allowed {
+                per_user: flags.sessions_per_user,
+                per_address: flags.sessions_per_ip,
+            },
+            open: cluster.connections.clone(),
         })
     }
 
@@ -143,52 +136,29 @@ impl Limits {
 
     /// Counts a connection of `user` from `ip` until the returned guard is dropped, or
     /// refuses it when either already has as many as allowed.
-    pub fn connect(self: &Arc<Self>, user: i64, ip: IpAddr) -> Result<Connection, ErrorCode> {
+    pub fn connect(&self, user: i64, ip: IpAddr) -> Result<Connection, ErrorCode> {
         let ip = super::client_ip::bucket(ip);
-        let mut open = self.open();
-        let over = |limit: u32, count: Option<&u32>| limit > 0 && count.copied() >= Some(limit);
-        if over(self.sessions_per_user, open.by_user.get(&user))
-            || over(self.sessions_per_ip, open.by_ip.get(&ip))
-        {
-            return Err(ErrorCode::TooManySessions);
-        }
-        *open.by_user.entry(user).or_default() += 1;
-        *open.by_ip.entry(ip).or_default() += 1;
+        connections::lock(&self.open)
+            .open(user, ip, self.allowed, auth::now_millis())
+            .map_err(|_| ErrorCode::TooManySessions)?;
         Ok(Connection {
-            limits: self.clone(),
+            open: self.open.clone(),
             user,
             ip,
         })
-    }
-
-    fn open(&self) -> std::sync::MutexGuard<'_, Open> {
-        // The counts stay consistent under a panic elsewhere: each change is one statement.
-        self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// One open connection, counted until dropped.
 pub struct Connection {
-    limits: Arc<Limits>,
+    open: SharedConnections,
     user: i64,
     ip: IpAddr,
 }
 
 impl Drop for Connection {
     fn drop(&mut self) {
-        let mut open = self.limits.open();
-        let Open { by_user, by_ip } = &mut *open;
-        release(by_user, &self.user);
-        release(by_ip, &self.ip);
-    }
-}
-
-fn release<K: std::hash::Hash + Eq>(counts: &mut HashMap<K, u32>, key: &K) {
-    if let Some(count) = counts.get_mut(key) {
-        *count -= 1;
-        if *count == 0 {
-            counts.remove(key);
-        }
+        connections::lock(&self.open).close(self.user, self.ip);
     }
 }
 

@@ -7,6 +7,7 @@ mod cache;
 mod client_ip;
 pub mod cluster;
 mod config;
+mod connections;
 mod edits;
 mod error;
 mod events;

@@ -3,65 +3,55 @@
 
 use std::{fmt, str::FromStr};
 
-/// A Postgres connection URL.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DatabaseUrl(String);
+/// A URL type that accepts only the given schemes, and whose `Debug` shows only the scheme.
+macro_rules! service_url {
+    ($(#[$doc:meta])* $name:ident, [$($scheme:literal),+], $refusal:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct $name(String);
 
-impl DatabaseUrl {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-/// Only Postgres goes through a URL; SQLite is the default and lives in `--data-dir`, so a
-/// `sqlite:` or mistyped URL fails at startup instead of silently using the wrong database.
-impl FromStr for DatabaseUrl {
-    type Err = String;
-
-    fn from_str(url: &str) -> Result<Self, String> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(DatabaseUrl(url.to_owned()))
-        } else {
-            Err("must start with postgres:// (SQLite needs no URL: see --data-dir)".into())
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
         }
-    }
-}
 
-impl fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({}://…)", scheme(&self.0))
-    }
-}
+        impl FromStr for $name {
+            type Err = String;
 
-/// A Redis connection URL (`redis://`, or `rediss://` for TLS).
-#[derive(Clone, PartialEq, Eq)]
-pub struct RedisUrl(String);
-
-impl RedisUrl {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl FromStr for RedisUrl {
-    type Err = String;
-
-    fn from_str(url: &str) -> Result<Self, String> {
-        let url = url.trim();
-        if url.starts_with("redis://") || url.starts_with("rediss://") {
-            Ok(RedisUrl(url.to_owned()))
-        } else {
-            Err("must start with redis:// or rediss://".into())
+            fn from_str(url: &str) -> Result<Self, String> {
+                let url = url.trim();
+                if [$(concat!($scheme, "://")),+].iter().any(|s| url.starts_with(s)) {
+                    Ok($name(url.to_owned()))
+                } else {
+                    Err($refusal.into())
+                }
+            }
         }
-    }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({}://…)"), scheme(&self.0))
+            }
+        }
+    };
 }
 
-impl fmt::Debug for RedisUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RedisUrl({}://…)", scheme(&self.0))
-    }
-}
+service_url!(
+    /// A Postgres connection URL. Only Postgres goes through a URL; SQLite is the default and
+    /// lives in `--data-dir`, so a `sqlite:` or mistyped URL fails at start-up instead of
+    /// silently using the wrong database.
+    DatabaseUrl,
+    ["postgres", "postgresql"],
+    "must start with postgres:// (SQLite needs no URL: see --data-dir)"
+);
+
+service_url!(
+    /// A Redis connection URL (`redis://`, or `rediss://` for TLS).
+    RedisUrl,
+    ["redis", "rediss"],
+    "must start with redis:// or rediss://"
+);
 
 fn scheme(url: &str) -> &str {
     url.split_once("://").map_or("?", |(scheme, _)| scheme)

@@ -108,9 +108,7 @@ async fn redis_restarted_mid_chat_local_delivery_goes_on_and_everyone_converges(
     }
     a.say(DEFAULT_ROOM, "while Redis is down".to_owned());
     let local = eventually(Duration::from_secs(5), || {
-        b.messages(DEFAULT_ROOM)
-            .iter()
-            .any(|m| m.body == "while Redis is down")
+        b.holds(DEFAULT_ROOM, "while Redis is down")
     })
     .await;
     assert!(local, "local delivery stopped with Redis");
@@ -138,9 +136,7 @@ async fn redis_restarted_mid_chat_local_delivery_goes_on_and_everyone_converges(
     tokio::time::sleep(Duration::from_millis(500)).await;
     c.say(DEFAULT_ROOM, "across nodes again".to_owned());
     let live = eventually(Duration::from_millis(1_500), || {
-        d.messages(DEFAULT_ROOM)
-            .iter()
-            .any(|m| m.body == "across nodes again")
+        d.holds(DEFAULT_ROOM, "across nodes again")
     })
     .await;
     assert!(live, "the nodes did not rejoin through Redis");

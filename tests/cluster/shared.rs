@@ -61,10 +61,7 @@ async fn presence_typing_new_dms_and_sign_outs_cross_the_nodes() {
     a.follow(&dm);
     a.say(&dm, "hello across nodes".to_owned());
     let arrived = eventually(Duration::from_secs(5), || {
-        b.sidebar().contains(&dm)
-            && b.messages(&dm)
-                .iter()
-                .any(|m| m.body == "hello across nodes")
+        b.sidebar().contains(&dm) && b.holds(&dm, "hello across nodes")
     })
     .await;
     assert!(
@@ -174,5 +171,68 @@ async fn the_message_rate_and_the_hourly_room_quota_hold_across_nodes() {
     assert!(
         limited.iter().all(|n| *n > 0),
         "both nodes refused: {limited:?}"
+    );
+}
+
+/// A connection counted on one node is known to the others within one announcement (2 s).
+const ANNOUNCED: Duration = Duration::from_secs(3);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_per_user_and_per_address_are_counted_over_the_nodes() {
+    let _one = one_at_a_time().await;
+    // Every client here connects straight to a node from 127.0.0.1: one address.
+    let cluster = Cluster::start(Setup {
+        env: vec![
+            ("NATTER_SESSIONS_PER_USER", "2".to_owned()),
+            ("NATTER_SESSIONS_PER_IP", "3".to_owned()),
+        ],
+        ..Setup::default()
+    })
+    .await;
+    let tab = |node: usize, member: &crate::chat_client::Member| {
+        ChatClient::start(&cluster.node_url(node), member, vec![WebSocket])
+    };
+    let ann = join(&cluster.node_url(0), "seat-ann").await;
+    let ann_tabs = [tab(0, &ann), tab(1, &ann)];
+    let up = eventually(Duration::from_secs(10), || {
+        ann_tabs.iter().all(ChatClient::is_connected)
+    })
+    .await;
+    assert!(up);
+    tokio::time::sleep(ANNOUNCED).await;
+    // Per user: a third tab, on a third node, is refused.
+    let third = tab(2, &ann);
+    let refused = eventually(Duration::from_secs(5), || third.refusal().is_some()).await;
+    assert!(refused, "ann's third tab got in on node 2");
+    assert!(!third.is_connected());
+    assert!(third.refusal().unwrap().contains("Too many windows"));
+    drop(third);
+    // Per address: Bob's tab is the address's third; Carol's, on another node, is refused.
+    let bob = join(&cluster.node_url(2), "seat-bob").await;
+    let bob_tab = tab(2, &bob);
+    assert!(eventually(Duration::from_secs(10), || bob_tab.is_connected()).await);
+    tokio::time::sleep(ANNOUNCED).await;
+    let carol = join(&cluster.node_url(0), "seat-carol").await;
+    let carol_tab = tab(0, &carol);
+    let refused = eventually(Duration::from_secs(5), || carol_tab.refusal().is_some()).await;
+    assert!(refused, "the address's fourth connection got in on node 0");
+    drop(carol_tab);
+    // A tab closed on node 0 frees its place on node 2 within an announcement.
+    let [on_node_0, _on_node_1] = ann_tabs;
+    drop(on_node_0);
+    let began = Instant::now();
+    let freed = loop {
+        let again = tab(2, &ann);
+        if eventually(Duration::from_millis(1_000), || again.is_connected()).await {
+            break Some(began.elapsed());
+        }
+        if began.elapsed() > Duration::from_secs(8) {
+            break None;
+        }
+    };
+    println!("a place freed on node 0 was usable on node 2 after {freed:?}");
+    assert!(
+        freed.is_some(),
+        "node 2 still counted ann's closed tab on node 0"
     );
 }

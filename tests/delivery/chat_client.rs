@@ -216,6 +216,11 @@ impl ChatClient {
         })
     }
 
+    /// Whether a message with this body is among those `room` holds.
+    pub fn holds(&self, room: &str, body: &str) -> bool {
+        self.messages(room).iter().any(|m| m.body == body)
+    }
+
     /// The newest `seq` of `room` held with nothing missing before it (0 if not followed).
     pub fn synced(&self, room: &str) -> u64 {
         self.with(|s| s.timeline(room).map_or(0, |t| t.synced()))
@@ -258,6 +263,11 @@ impl ChatClient {
     pub fn sidebar(&self) -> Vec<String> {
         let d = self.driver.lock().unwrap();
         d.rooms().iter().map(|line| line.room.clone()).collect()
+    }
+
+    /// What the server's refusal of the connection said, as the page would show it.
+    pub fn refusal(&self) -> Option<String> {
+        self.driver.lock().unwrap().error().map(str::to_owned)
     }
 
     /// The server ended the session (signed out elsewhere).

@@ -66,6 +66,15 @@ fn syncs(actions: &[Action]) -> Vec<u64> {
         .collect()
 }
 
+/// The seqs the default room shows, in order.
+fn seqs(s: &Session) -> Vec<u64> {
+    s.timeline(ROOM)
+        .unwrap()
+        .messages()
+        .map(|m| m.seq)
+        .collect()
+}
+
 fn session() -> Session {
     let mut s = Session::new();
     s.join(ROOM, Some(&page(vec![], 0, false)));
@@ -222,13 +231,7 @@ fn a_gap_triggers_one_sync_and_counts_what_it_brought() {
         )),
     );
     assert_eq!(a, []);
-    let seqs: Vec<u64> = s
-        .timeline(ROOM)
-        .unwrap()
-        .messages()
-        .map(|m| m.seq)
-        .collect();
-    assert_eq!(seqs, [1, 2, 3, 4]);
+    assert_eq!(seqs(&s), [1, 2, 3, 4]);
     assert_eq!(s.caught_up(), Some(1));
 }
 
@@ -244,13 +247,7 @@ fn a_reordering_that_heals_within_the_wait_costs_no_sync() {
     );
     assert_eq!(s.on_message(stored(2, "x2", "2")), []);
     assert_eq!(s.check_gaps(), [], "the hole filled: no sync");
-    let seqs: Vec<u64> = s
-        .timeline(ROOM)
-        .unwrap()
-        .messages()
-        .map(|m| m.seq)
-        .collect();
-    assert_eq!(seqs, [1, 2, 3]);
+    assert_eq!(seqs(&s), [1, 2, 3]);
 }
 
 #[test]
@@ -419,7 +416,7 @@ proptest! {
                 _ => {}
             }
         }
-        let got: Vec<u64> = s.timeline(ROOM).unwrap().messages().map(|m| m.seq).collect();
+        let got = seqs(&s);
         prop_assert_eq!(got, (1..=n).collect::<Vec<_>>());
     }
 }

@@ -3,7 +3,9 @@
 //! - Broadcasts (messages, typing, sidebar and read events, sign-outs' disconnects, a leave's
 //!   unsubscribes) go through socketioxide-redis: `NodeAdapter` is its adapter on every node,
 //!   over [`NodeDriver`], which without `--redis-url` carries nothing between nodes.
-//! - Presence: [`presence::ClusterTable`], announcements on a Redis channel.
+//! - Presence: [`presence::ClusterTable`], announcements on a Redis channel; with them each
+//!   node's open connections, so the per-user and per-address limits hold over the cluster
+//!   (`server::connections`).
 //! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
 //! - Rates: [`rate::ClusterRate`], a bucket per key in Redis (messages and typing per user,
 //!   accounts per address and rooms per user per hour).
@@ -23,6 +25,7 @@ use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr
 
 use super::{
     config::Config,
+    connections::SharedConnections,
     error::StartError,
     presence::{self as node_presence, SharedPresence},
     socket::AdapterInit,
@@ -35,6 +38,8 @@ pub type NodeAdapter = CustomRedisAdapter<socketioxide::adapter::Emitter, NodeDr
 pub struct Cluster {
     pub driver: NodeDriver,
     pub presence: SharedPresence,
+    /// Connections open here, and those the other nodes announce.
+    pub connections: SharedConnections,
 }
 
 impl Cluster {
@@ -43,6 +48,7 @@ impl Cluster {
         Cluster {
             driver: NodeDriver::Alone,
             presence: node_presence::local(grace),
+            connections: SharedConnections::default(),
         }
     }
 
@@ -57,13 +63,15 @@ impl Cluster {
             .await
             .map_err(|error| StartError::Redis(error.to_string()))?;
         let node = uuid::Uuid::now_v7().to_string();
-        let presence = presence::start(link.clone(), node.clone(), grace)
+        let connections = SharedConnections::default();
+        let presence = presence::start(link.clone(), node.clone(), grace, connections.clone())
             .await
             .map_err(|error| StartError::Redis(error.to_string()))?;
         tracing::info!(node, "joined the cluster through Redis");
         Ok(Cluster {
             driver: NodeDriver::Redis(link),
             presence,
+            connections,
         })
     }
 

@@ -1,8 +1,9 @@
-//! Who is online across the cluster.
+//! Who is online across the cluster, and how many connections each user and address has open.
 //!
 //! Each node knows its own sockets ([`PresenceTable`], with the grace) and announces who is
 //! online through it on a Redis channel: at once when that changes (gathered per
-//! [`PRESENCE_FLUSH`]) and every [`ANNOUNCE_EVERY`] regardless. Every node keeps the others'
+//! [`PRESENCE_FLUSH`]) and every [`ANNOUNCE_EVERY`] regardless. The announcement also carries
+//! the node's open connections ([`ConnectionTable`](crate::server::connections)). Every node keeps the others'
 //! latest announcements; a user is online if any node says so. A node that stops announcing
 //! (killed) is forgotten after [`PEER_TTL_MS`], and its users go offline unless they
 //! reconnected elsewhere meanwhile. Every node computes the same changes from the same
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use super::driver::RedisLink;
 use crate::server::{
     auth,
+    connections::{self, Counts, SharedConnections},
     presence::{Locked, PRESENCE_FLUSH, PresenceRule, PresenceTable, SharedPresence},
 };
 
@@ -41,6 +43,9 @@ const CHANNEL: &str = "natter:presence";
 struct Announcement {
     node: String,
     online: Vec<i64>,
+    /// This node's open connections, for the limits on them.
+    #[serde(default)]
+    connections: Counts,
 }
 
 #[derive(Debug)]
@@ -127,16 +132,19 @@ impl PresenceRule for ClusterTable {
 /// [`ClusterTable`] in this process, kept current over Redis.
 pub type ClusterPresence = Locked<ClusterTable>;
 
-/// Starts listening to the other nodes and announcing this one as `node`.
+/// Starts listening to the other nodes and announcing this one as `node`, its presence and its
+/// `connections`.
 pub async fn start(
     link: RedisLink,
     node: String,
     grace: Duration,
+    connections: SharedConnections,
 ) -> redis::RedisResult<SharedPresence> {
     let presence = Arc::new(Locked::new(ClusterTable::new(grace)));
     let mut heard = link.subscribe(CHANNEL.to_owned(), 1024).await?;
     let listener = Arc::downgrade(&presence);
     let me = node.clone();
+    let counted = connections.clone();
     tokio::spawn(async move {
         while let Some((_, payload)) = heard.next().await {
             let Some(presence) = listener.upgrade() else {
@@ -144,20 +152,32 @@ pub async fn start(
             };
             match serde_json::from_slice::<Announcement>(&payload) {
                 Ok(a) if a.node != me => {
-                    presence.rule().heard(a.node, a.online, auth::now_millis())
+                    let now = auth::now_millis();
+                    connections::lock(&counted).heard(
+                        a.node.clone(),
+                        a.connections,
+                        now,
+                        PEER_TTL_MS,
+                    );
+                    presence.rule().heard(a.node, a.online, now);
                 }
                 Ok(_) => {}
                 Err(error) => tracing::debug!(%error, "an unreadable presence announcement"),
             }
         }
     });
-    tokio::spawn(announce(Arc::downgrade(&presence), link, node));
+    tokio::spawn(announce(Arc::downgrade(&presence), link, node, connections));
     Ok(presence)
 }
 
 /// Announces this node's users when they change (checked each [`PRESENCE_FLUSH`]) and every
-/// [`ANNOUNCE_EVERY`].
-async fn announce(presence: std::sync::Weak<ClusterPresence>, link: RedisLink, node: String) {
+/// [`ANNOUNCE_EVERY`], with its connections as they are then.
+async fn announce(
+    presence: std::sync::Weak<ClusterPresence>,
+    link: RedisLink,
+    node: String,
+    connections: SharedConnections,
+) {
     let mut ticks = tokio::time::interval(PRESENCE_FLUSH);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last: Option<(Vec<i64>, tokio::time::Instant)> = None;
@@ -177,6 +197,7 @@ async fn announce(presence: std::sync::Weak<ClusterPresence>, link: RedisLink, n
         let announcement = Announcement {
             node: node.clone(),
             online,
+            connections: connections::lock(&connections).local().clone(),
         };
         match serde_json::to_vec(&announcement) {
             Ok(payload) => link.publish(CHANNEL.to_owned(), payload),
