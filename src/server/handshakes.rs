@@ -5,6 +5,8 @@
 //! Only handshakes count: a request to `/socket.io/` without a `sid`, polling or WebSocket.
 //! The polls and upgrades of a session already open never do. The client address is
 //! [`TrustedProxies::of`] the request, so behind nginx each user has a bucket of their own.
+//! In a cluster the address's bucket is also shared by the nodes ([`ClusterRate`]), so a load
+//! balancer that spreads one address over them does not multiply its rate.
 //!
 //! The default (600 a minute, 200 at once) is far above a person's needs: a page load is one
 //! handshake, and a reconnect after a restart one per tab. An office behind one NAT address
@@ -32,6 +34,7 @@ use governor::{
 use super::{
     SOCKET_IO_PATH,
     client_ip::{self, TrustedProxies},
+    cluster::{Cluster, ClusterRate},
 };
 
 /// The client's address, as [`limit`] found it, for whatever runs after it.
@@ -55,30 +58,45 @@ pub struct Handshakes {
     proxies: TrustedProxies,
     /// `None`: no limit.
     limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
+    /// In a cluster, the same rate over every node.
+    shared: Option<ClusterRate>,
 }
 
 impl Handshakes {
-    /// `rate` handshakes a minute per address, `burst` at once; a rate of 0 for no limit.
+    /// `rate` handshakes a minute per address, `burst` at once, over every node of `cluster`;
+    /// a rate of 0 for no limit.
     ///
     /// # Panics
     /// Outside a Tokio runtime.
-    pub fn start(proxies: TrustedProxies, rate: u32, burst: u32) -> Arc<Handshakes> {
-        let limiter = NonZeroU32::new(rate).map(|rate| {
+    pub fn start(
+        proxies: TrustedProxies,
+        rate: u32,
+        burst: u32,
+        cluster: &Cluster,
+    ) -> Arc<Handshakes> {
+        let quota = NonZeroU32::new(rate).map(|rate| {
             let burst = NonZeroU32::new(burst).unwrap_or(rate);
-            DefaultKeyedRateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
+            Quota::per_minute(rate).allow_burst(burst)
         });
-        let handshakes = Arc::new(Handshakes { proxies, limiter });
+        let handshakes = Arc::new(Handshakes {
+            proxies,
+            limiter: quota.map(DefaultKeyedRateLimiter::keyed),
+            shared: cluster.shared_rate("handshakes", quota),
+        });
         if handshakes.limiter.is_some() {
             tokio::spawn(forget_idle(Arc::downgrade(&handshakes)));
         }
         handshakes
     }
 
-    /// Seconds until `ip` may open a session, if it may not now.
-    fn refused(&self, ip: IpAddr) -> Option<u64> {
+    /// Seconds until `ip` may open a session, if it may not now: this node's bucket first,
+    /// so a flood costs no Redis call, then the cluster's.
+    async fn refused(&self, ip: IpAddr) -> Option<u64> {
         let limiter = self.limiter.as_ref()?;
-        let not_until = limiter.check_key(&ip).err()?;
-        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        let wait = match limiter.check_key(&ip) {
+            Err(not_until) => not_until.wait_time_from(DefaultClock::default().now()),
+            Ok(()) => Duration::from_millis(self.shared.as_ref()?.admit(ip).await.err()?),
+        };
         Some(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
     }
 }
@@ -92,7 +110,7 @@ pub async fn limit(
     let ip = handshakes.proxies.of(&request);
     request.extensions_mut().insert(ClientIp(ip));
     if is_handshake(&request)
-        && let Some(wait) = handshakes.refused(client_ip::bucket(ip))
+        && let Some(wait) = handshakes.refused(client_ip::bucket(ip)).await
     {
         tracing::debug!(%ip, wait, "handshake refused: over the address's rate");
         super::metrics::refused_handshake();

@@ -260,8 +260,12 @@ pub async fn router(
 
     let policy = OriginPolicy::new(SOCKET_IO_PATH, config.allowed_origins.clone());
     let proxies = client_ip::TrustedProxies(config.trusted_proxies.clone());
-    let handshakes =
-        handshakes::Handshakes::start(proxies, config.handshake_rate, config.handshake_burst);
+    let handshakes = handshakes::Handshakes::start(
+        proxies,
+        config.handshake_rate,
+        config.handshake_burst,
+        &cluster,
+    );
     let app = pages
         .layer(socket_io_layer)
         .layer(middleware::from_fn_with_state(

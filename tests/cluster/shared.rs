@@ -236,3 +236,50 @@ async fn connections_per_user_and_per_address_are_counted_over_the_nodes() {
         "node 2 still counted ann's closed tab on node 0"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshakes_per_address_are_counted_over_the_nodes() {
+    let _one = one_at_a_time().await;
+    // One a second with bursts of 3, per address: each node alone would open 3 at once, 9 in
+    // all; the cluster opens 3.
+    let cluster = Cluster::start(Setup {
+        env: vec![
+            ("NATTER_HANDSHAKES_PER_MINUTE", "60".to_owned()),
+            ("NATTER_HANDSHAKE_BURST", "3".to_owned()),
+        ],
+        ..Setup::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let began = Instant::now();
+    let mut answers = Vec::new();
+    // Round the nodes twice: each sees 2 handshakes, under its own burst.
+    for k in 0..6 {
+        let node = k % 3;
+        let url = format!(
+            "{}/socket.io/?EIO=4&transport=polling",
+            cluster.node_url(node)
+        );
+        let response = http.get(url).send().await.unwrap();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+        answers.push((node, response.status().as_u16(), retry_after));
+    }
+    let took = began.elapsed();
+    println!("(node, status, Retry-After) in {took:?}: {answers:?}");
+    let opened = answers
+        .iter()
+        .filter(|(_, status, _)| *status == 200)
+        .count();
+    let allowed = 3 + took.as_secs() as usize;
+    assert!((3..=allowed).contains(&opened), "{answers:?} in {took:?}");
+    for (node, status, retry_after) in &answers[opened..] {
+        assert_eq!(*status, 429, "node {node}: {answers:?}");
+        assert!(
+            retry_after.is_some_and(|s| s >= 1),
+            "node {node}: {answers:?}"
+        );
+    }
+}

@@ -8,7 +8,7 @@
 //!   (`server::connections`).
 //! - What no broadcast brought, the beacon brings (`server::beacon`), from the shared store.
 //! - Rates: [`rate::ClusterRate`], a bucket per key in Redis (messages and typing per user,
-//!   accounts per address and rooms per user per hour).
+//!   handshakes per address, accounts per address and rooms per user per hour).
 //!
 //! Never shared: the store is the database's (Postgres for a cluster), and nothing else here
 //! keeps state another node needs.
