@@ -285,6 +285,16 @@ impl Default for Setup {
     }
 }
 
+impl Setup {
+    /// The default cluster, every node with these variables too.
+    pub fn with_env(vars: &[(&'static str, &str)]) -> Setup {
+        Setup {
+            env: vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+            ..Setup::default()
+        }
+    }
+}
+
 /// Nodes on one Redis and one Postgres database, behind nginx. Dropped in this order: the
 /// nodes before the services they use.
 pub struct Cluster {

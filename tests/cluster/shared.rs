@@ -11,11 +11,7 @@ use natter_contract::DEFAULT_ROOM;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn presence_typing_new_dms_and_sign_outs_cross_the_nodes() {
     let _one = one_at_a_time().await;
-    let cluster = Cluster::start(Setup {
-        env: vec![("NATTER_PRESENCE_GRACE_MS", "500".to_owned())],
-        ..Setup::default()
-    })
-    .await;
+    let cluster = Cluster::start(Setup::with_env(&[("NATTER_PRESENCE_GRACE_MS", "500")])).await;
     // Ann on node 0, Bob on node 1, each straight to their node.
     let (ann, bob) = (
         join(&cluster.node_url(0), "ann-x").await,
@@ -100,14 +96,11 @@ async fn the_message_rate_and_the_hourly_room_quota_hold_across_nodes() {
     let _one = one_at_a_time().await;
     // 2 a second with bursts of 4, per user: per node, two tabs on two nodes would get 8 in a
     // burst; across the cluster they get 4.
-    let cluster = Cluster::start(Setup {
-        env: vec![
-            ("NATTER_MESSAGE_RATE", "2".to_owned()),
-            ("NATTER_MESSAGE_BURST", "4".to_owned()),
-            ("NATTER_ROOMS_PER_HOUR", "1".to_owned()),
-        ],
-        ..Setup::default()
-    })
+    let cluster = Cluster::start(Setup::with_env(&[
+        ("NATTER_MESSAGE_RATE", "2"),
+        ("NATTER_MESSAGE_BURST", "4"),
+        ("NATTER_ROOMS_PER_HOUR", "1"),
+    ]))
     .await;
     let ann = join(&cluster.node_url(0), "rate-ann").await;
     let tabs = [
@@ -181,13 +174,10 @@ const ANNOUNCED: Duration = Duration::from_secs(3);
 async fn connections_per_user_and_per_address_are_counted_over_the_nodes() {
     let _one = one_at_a_time().await;
     // Every client here connects straight to a node from 127.0.0.1: one address.
-    let cluster = Cluster::start(Setup {
-        env: vec![
-            ("NATTER_SESSIONS_PER_USER", "2".to_owned()),
-            ("NATTER_SESSIONS_PER_IP", "3".to_owned()),
-        ],
-        ..Setup::default()
-    })
+    let cluster = Cluster::start(Setup::with_env(&[
+        ("NATTER_SESSIONS_PER_USER", "2"),
+        ("NATTER_SESSIONS_PER_IP", "3"),
+    ]))
     .await;
     let tab = |node: usize, member: &crate::chat_client::Member| {
         ChatClient::start(&cluster.node_url(node), member, vec![WebSocket])
@@ -242,13 +232,10 @@ async fn handshakes_per_address_are_counted_over_the_nodes() {
     let _one = one_at_a_time().await;
     // One a second with bursts of 3, per address: each node alone would open 3 at once, 9 in
     // all; the cluster opens 3.
-    let cluster = Cluster::start(Setup {
-        env: vec![
-            ("NATTER_HANDSHAKES_PER_MINUTE", "60".to_owned()),
-            ("NATTER_HANDSHAKE_BURST", "3".to_owned()),
-        ],
-        ..Setup::default()
-    })
+    let cluster = Cluster::start(Setup::with_env(&[
+        ("NATTER_HANDSHAKES_PER_MINUTE", "60"),
+        ("NATTER_HANDSHAKE_BURST", "3"),
+    ]))
     .await;
     let http = reqwest::Client::new();
     let began = Instant::now();
