@@ -1,6 +1,7 @@
 //! How much one person or one address may take: new accounts per address and new rooms per
 //! user per hour (`governor`), and connections open at once per user and per address (counted
-//! over every node by `connections.rs`). Messages and handshakes have rates of their own (`rate.rs`, `handshakes.rs`).
+//! over every node by `connections.rs`). Messages and handshakes have rates of their own
+//! (`rate.rs`, `handshakes.rs`).
 //!
 //! The defaults leave people alone and stop scripts: nobody makes 30 accounts or 20 rooms an
 //! hour by hand, and 50 connections is 50 tabs and devices of one person, 1,000 one office

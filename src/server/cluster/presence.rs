@@ -3,10 +3,10 @@
 //! Each node knows its own sockets ([`PresenceTable`], with the grace) and announces who is
 //! online through it on a Redis channel: at once when that changes (gathered per
 //! [`PRESENCE_FLUSH`]) and every [`ANNOUNCE_EVERY`] regardless. The announcement also carries
-//! the node's open connections ([`ConnectionTable`](crate::server::connections)). Every node keeps the others'
-//! latest announcements; a user is online if any node says so. A node that stops announcing
-//! (killed) is forgotten after [`PEER_TTL_MS`], and its users go offline unless they
-//! reconnected elsewhere meanwhile. Every node computes the same changes from the same
+//! the node's open connections (`server::connections`). Every node keeps the others' latest
+//! announcements; a user is online if any node says so. A node that stops announcing (killed)
+//! is forgotten after [`PEER_TTL_MS`], and its users go offline unless they reconnected
+//! elsewhere meanwhile. Every node computes the same changes from the same
 //! announcements and tells its own sockets, so no tab hears a change twice.
 //!
 //! [`ClusterTable`] is the rule, sans-IO like [`PresenceTable`]; [`start`] runs it.
